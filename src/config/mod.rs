@@ -1,1 +1,58 @@
-//! (stub) filled in by its owner
+//! Typed view of one `Whisk` CR plus cluster facts, computed on every reconcile.
+//!
+//! INTERFACE (stable; the bodies are filled in by the config work).
+
+use std::collections::BTreeMap;
+
+/// Facts about the cluster that the configuration depends on, read by the controller before
+/// each reconcile (nodes, storage classes, ingress classes). Pure data, so config is testable.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterFacts {
+    /// Labels and annotations of the nodes, and their kubelet versions / provider IDs.
+    pub nodes: Vec<NodeFacts>,
+    /// Name of the default StorageClass, if any.
+    pub default_storage_class: Option<String>,
+    /// Name of the default IngressClass, if any.
+    pub default_ingress_class: Option<String>,
+    /// Whether the cluster serves the OpenShift route API (route.openshift.io).
+    pub has_openshift_routes: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeFacts {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub kubelet_version: String,
+    pub provider_id: Option<String>,
+    pub external_ip: Option<String>,
+    pub internal_ip: Option<String>,
+}
+
+/// Passwords and keys that the CR leaves out: generated randomly once by the controller and kept
+/// in a Secret that the operator owns (see `config::secrets`). Keys are stable names such as
+/// "couchdb-admin-password".
+#[derive(Clone, Default, PartialEq)]
+pub struct GeneratedSecrets(pub BTreeMap<String, String>);
+
+impl std::fmt::Debug for GeneratedSecrets {
+    // Never print secret values.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+/// The typed configuration of one installation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Name of the Whisk CR (usually "controller").
+    pub name: String,
+    /// Namespace of the Whisk CR; every child goes there (usually "nuvolaris").
+    pub namespace: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid spec: {0}")]
+    Invalid(String),
+}
