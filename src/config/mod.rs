@@ -56,3 +56,53 @@ pub enum ConfigError {
     #[error("invalid spec: {0}")]
     Invalid(String),
 }
+
+/// Keys of the passwords the operator generates when the CR gives none. The controller keeps
+/// them in the Secret [`GENERATED_SECRET_NAME`] (in the CR's namespace, owned by the CR) and
+/// creates missing keys with [`generate_secret_value`]; existing values are never changed.
+pub const GENERATED_SECRET_KEYS: &[&str] = &[
+    "couchdb-admin-password",
+    "couchdb-controller-password",
+    "couchdb-invoker-password",
+    "redis-default-password",
+    "redis-nuvolaris-password",
+    "nuvolaris-password",
+    "whisk-system-auth",
+    "nuvolaris-auth",
+];
+
+/// Name of the Secret holding the generated passwords.
+pub const GENERATED_SECRET_NAME: &str = "nuvolaris-generated";
+
+/// A fresh random value for one of [`GENERATED_SECRET_KEYS`]. OpenWhisk auth keys have the shape
+/// `<uuid>:<64 alphanumerics>`; passwords are 32 alphanumerics.
+pub fn generate_secret_value(key: &str) -> String {
+    use rand::Rng;
+    use rand::distr::Alphanumeric;
+    let random = |n: usize| -> String {
+        rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(n)
+            .map(char::from)
+            .collect()
+    };
+    if key.ends_with("-auth") {
+        let hex = |n: usize| -> String {
+            let mut rng = rand::rng();
+            (0..n)
+                .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+                .collect()
+        };
+        format!(
+            "{}-{}-{}-{}-{}:{}",
+            hex(8),
+            hex(4),
+            hex(4),
+            hex(4),
+            hex(12),
+            random(64)
+        )
+    } else {
+        random(32)
+    }
+}
