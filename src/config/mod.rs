@@ -16,6 +16,17 @@ pub struct ClusterFacts {
     pub default_ingress_class: Option<String>,
     /// Whether the cluster serves the OpenShift route API (route.openshift.io).
     pub has_openshift_routes: bool,
+    /// Address of the ingress load balancer, from `.status.loadBalancer.ingress[0]` (hostname
+    /// or ip) of the ingress controller Service (`ingress-nginx/ingress-nginx-controller`, or
+    /// `spec.nuvolaris.ingresslb` when set).
+    pub ingress_load_balancer: Option<String>,
+    /// `data["runtimes.json"]` of the `openwhisk-runtimes` ConfigMap in the CR's namespace,
+    /// when it exists (users may edit it; a change re-runs the preload and restarts the
+    /// controller).
+    pub runtimes_json: Option<String>,
+    /// The operator's own image (from `OPERATOR_IMAGE`/`OPERATOR_TAG` or the pod's own spec);
+    /// setup Jobs run it.
+    pub operator_image: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
