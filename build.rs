@@ -20,20 +20,25 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for top in ["deploy", "templates"] {
         println!("cargo:rerun-if-changed={top}");
         collect(&root.join(top), &mut files);
     }
     files.sort();
-    let mut code = String::from("/// Every file of `deploy/` and `templates/`: (path relative to the repository, contents).\npub static FILES: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Every file of `deploy/` and `templates/`: (path relative to the repository, contents).\npub static FILES: &[(&str, &str)] = &[\n",
+    );
     for file in &files {
         let rel = file.strip_prefix(&root).expect("collected under the root");
         let rel = rel.to_string_lossy().replace('\\', "/");
-        writeln!(code, "    ({rel:?}, include_str!({:?})),", file.display()).expect("write to String");
+        writeln!(code, "    ({rel:?}, include_str!({:?})),", file.display())
+            .expect("write to String");
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("assets.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("assets.rs");
     std::fs::write(out, code).expect("write generated assets.rs");
 }
