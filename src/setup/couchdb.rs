@@ -298,11 +298,16 @@ pub async fn run_couchdb_setup(cfg: CouchdbSetupConfig) -> Result<SetupReport, S
 }
 
 /// Waits until `GET /` answers 200 (CouchDB's welcome), bounded by `cfg.wait`.
+/// Connection errors and other statuses (503 while starting) are retried.
 async fn wait_ready(db: &CouchClient, cfg: &CouchdbSetupConfig) -> Result<(), SetupError> {
     let mut backoff = Backoff::new(cfg.wait);
     loop {
-        let last_error = match db.send("wait for couchdb", Method::GET, "/", None).await {
+        let step = "wait for couchdb";
+        let last_error = match db.send(step, Method::GET, "/", None).await {
             Ok(r) if r.status == StatusCode::OK => return Ok(()),
+            // The admin is configured before CouchDB listens: a rejected
+            // password will not get better by waiting.
+            Ok(r) if r.status == StatusCode::UNAUTHORIZED => return Err(r.into_error(step)),
             Ok(r) => format!("HTTP {}: {}", r.status.as_u16(), r.snippet()),
             Err(e) => e.to_string(),
         };
