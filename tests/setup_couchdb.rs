@@ -345,6 +345,16 @@ async fn admin_get(port: u16, path: &str) -> Value {
     v
 }
 
+async fn admin_put(port: u16, path: &str, doc: &Value) {
+    let req = Request::put(format!("http://127.0.0.1:{port}{path}"))
+        .header(header::AUTHORIZATION, basic(ADMIN, ADMIN_PASSWORD))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(doc.to_string())))
+        .unwrap();
+    let status = http_client().request(req).await.unwrap().status();
+    assert!(status.is_success(), "PUT {path}: {status}");
+}
+
 fn vars(url: &str, prefix: &str) -> Vec<(String, String)> {
     [
         ("COUCHDB_URL", url.to_string()),
@@ -654,6 +664,20 @@ async fn changed_credentials_update_only_what_changed() {
             .any(|s| s.path == "/_cluster_setup" && s.method != "GET")
     );
 
+    // Fields written by others: an operator blocks the namespace, the
+    // `secrets` action stores user secrets. The setup must keep them.
+    let port = pouch.port;
+    let mut ws = admin_get(port, "/upd_subjects/whisk-system").await;
+    ws["blocked"] = json!(true);
+    admin_put(port, "/upd_subjects/whisk-system", &ws).await;
+    let mut meta = admin_get(port, "/upd_users_metadata/nuvolaris").await;
+    meta["userenv"] = json!([{"key": "MY_SECRET", "value": "user-value"}]);
+    admin_put(port, "/upd_users_metadata/nuvolaris", &meta).await;
+    let untouched = run_couchdb_setup(CouchdbSetupConfig::from_vars(vars(&url, p)).unwrap())
+        .await
+        .unwrap();
+    assert!(untouched.is_unchanged(), "{untouched:?}");
+
     let mut cfg = CouchdbSetupConfig::from_vars(vars(&url, p)).unwrap();
     cfg.controller_password = Secret::new("new-controller-pw");
     cfg.namespaces[0].key = Secret::new("newWhiskSystemKey");
@@ -679,7 +703,6 @@ async fn changed_credentials_update_only_what_changed() {
             .all(|n| second.outcome_of(n) == Some(Outcome::Updated))
     );
 
-    let port = pouch.port;
     let (status, _) = get(
         port,
         "/_session",
@@ -689,9 +712,11 @@ async fn changed_credentials_update_only_what_changed() {
     assert_eq!(status, StatusCode::OK);
     let ws = admin_get(port, "/upd_subjects/whisk-system").await;
     assert_eq!(ws["namespaces"][0]["key"], "newWhiskSystemKey");
-    assert!(ws["_rev"].as_str().unwrap().starts_with("2-"));
+    assert_eq!(ws["blocked"], true);
+    assert!(ws["_rev"].as_str().unwrap().starts_with("3-"));
     let meta = admin_get(port, "/upd_users_metadata/nuvolaris").await;
     assert!(bcrypt::verify("new-nuvolaris-pw", meta["password"].as_str().unwrap()).unwrap());
+    assert_eq!(meta["userenv"][0]["value"], "user-value");
 }
 
 #[tokio::test]
@@ -773,14 +798,17 @@ async fn a_concurrent_writer_409_is_resolved_by_rereading() {
         .filter(|s| s.method == "PUT" && s.path == doc_path)
         .count();
     assert_eq!(conflicts, 2, "one PUT got 409, the retry succeeded");
-    // The other writer's document differed: the setup updated it.
+    // The other writer's document lacked the owned fields: the setup updated
+    // it, keeping the other writer's own field (the setup owns only
+    // _id/subject/namespaces of a subject).
     assert_eq!(
         first.outcome_of("document race_subjects/whisk-system"),
         Some(Outcome::Updated)
     );
     let doc = admin_get(pouch.port, doc_path).await;
-    assert!(doc.get("touched_by_another_writer").is_none(), "{doc}");
+    assert_eq!(doc["touched_by_another_writer"], true, "{doc}");
     assert_eq!(doc["namespaces"][0]["key"], WHISK_SYSTEM_KEY);
+    assert!(doc["_rev"].as_str().unwrap().starts_with("2-"), "{doc}");
 
     // Update race: the stored document changes between GET and PUT.
     let mut cfg = CouchdbSetupConfig::from_vars(vars(&url, p)).unwrap();
@@ -796,6 +824,7 @@ async fn a_concurrent_writer_409_is_resolved_by_rereading() {
         Some(Outcome::Updated)
     );
     let doc = admin_get(pouch.port, doc_path).await;
-    assert!(doc.get("touched_by_another_writer").is_none(), "{doc}");
     assert_eq!(doc["namespaces"][0]["key"], "rotatedKey");
+    // 2 (first run) → 3 (other writer) → 4 (setup after re-reading).
+    assert!(doc["_rev"].as_str().unwrap().starts_with("4-"), "{doc}");
 }

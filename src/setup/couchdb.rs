@@ -290,7 +290,10 @@ pub async fn run_couchdb_setup(cfg: CouchdbSetupConfig) -> Result<SetupReport, S
     let subjects = format!("{}subjects", cfg.db_prefix);
     for ns in &cfg.namespaces {
         let doc = subject_doc(ns);
-        let outcome = ensure_doc(&db, &subjects, &ns.name, |_| Ok(doc.clone())).await?;
+        let outcome = ensure_doc(&db, &subjects, &ns.name, |current| {
+            Ok(overlay(current, &doc))
+        })
+        .await?;
         report.record(format!("document {subjects}/{}", ns.name), outcome);
     }
 
@@ -556,6 +559,28 @@ async fn ensure_doc(
     })
 }
 
+/// The current document (without `_rev`) with the `owned` fields set.
+/// Fields written by others survive: `blocked` on a subject (set by an
+/// operator to block a namespace), `userenv` on the metadata document (the
+/// user's secrets, written by the whisk-system `secrets` action). The
+/// original overwrote whole documents and so dropped them.
+fn overlay(current: Option<&Value>, owned: &Value) -> Value {
+    let mut doc = match current {
+        Some(Value::Object(c)) => {
+            let mut c = c.clone();
+            c.remove("_rev");
+            c
+        }
+        _ => serde_json::Map::new(),
+    };
+    if let Value::Object(o) = owned {
+        for (k, v) in o {
+            doc.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(doc)
+}
+
 /// The subject document of one namespace (the original's `subject.json`).
 fn subject_doc(ns: &NamespaceAuth) -> Value {
     json!({
@@ -602,14 +627,18 @@ fn nuvolaris_metadata_doc(
         .into_iter()
         .map(|(key, value)| json!({ "key": key, "value": value }))
         .collect();
-    Ok(json!({
+    let mut owned = json!({
         "_id": "nuvolaris",
         "login": "nuvolaris",
         "password": hash,
         "email": cfg.nuvolaris_email,
         "env": env,
-        "quota": [],
-    }))
+    });
+    // The nuvolaris user has no quota; keep one if an administrator set it.
+    if current.and_then(|c| c.get("quota")).is_none() {
+        owned["quota"] = json!([]);
+    }
+    Ok(overlay(current, &owned))
 }
 
 #[cfg(test)]

@@ -128,9 +128,8 @@ pub async fn run_redis_setup(cfg: RedisSetupConfig) -> Result<SetupReport, Setup
     if outcome != Outcome::Unchanged {
         let password_rule = format!(">{}", cfg.password.expose());
         let keys_rule = format!("~{}*", cfg.prefix);
-        let reply = expect_ok(
-            &step,
-            conn.command(&[
+        let reply = conn
+            .command(&[
                 b"ACL",
                 b"SETUSER",
                 cfg.user.as_bytes(),
@@ -140,8 +139,15 @@ pub async fn run_redis_setup(cfg: RedisSetupConfig) -> Result<SetupReport, Setup
                 keys_rule.as_bytes(),
                 b"+@all",
             ])
-            .await,
-        )?;
+            .await;
+        // Redis quotes a rejected modifier in its error; never the password.
+        let reply = expect_ok(&step, reply).map_err(|e| match e {
+            SetupError::Redis { step, reason } => SetupError::Redis {
+                step,
+                reason: reason.replace(cfg.password.expose(), "***"),
+            },
+            other => other,
+        })?;
         if reply != Reply::Simple("OK".into()) {
             return Err(redis_err(&step, format!("unexpected reply {reply:?}")));
         }
