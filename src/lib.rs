@@ -13,5 +13,6 @@ pub mod config;
 pub mod controller;
 pub mod crd;
 pub mod kustomize;
+pub mod offline;
 pub mod render;
 pub mod setup;
