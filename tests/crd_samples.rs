@@ -904,3 +904,44 @@ fn committed_crds_match_the_generated_ones() {
         ]
     );
 }
+
+/// Our own `whisk-every-field.yaml` must set every leaf of the Whisk schema
+/// (legacy fields excepted), so the sample test exercises the whole schema.
+#[test]
+fn every_field_sample_covers_the_whole_whisk_schema() {
+    const LEGACY: [&str; 7] = [
+        "ectd",
+        "openwhisk.limits",
+        "mongodb.exposed",
+        "postgres.admin.replicas-password",
+        "minio.nuvolaris.root-user",
+        "minio.nuvolaris.root-password",
+        "status",
+    ];
+    let ours = schema_of(&Whisk::crd())["properties"]["spec"].clone();
+    let mut paths = Vec::new();
+    leaf_paths(&ours, "", &mut paths);
+    let sample = yaml_docs(&repo().join("tests/samples/whisk-every-field.yaml"))
+        .pop()
+        .expect("one document");
+    let not_set: Vec<_> = paths
+        .iter()
+        .filter(|p| {
+            !LEGACY
+                .iter()
+                .any(|l| p.as_str() == *l || p.starts_with(&format!("{l}.")))
+        })
+        .filter(|p| {
+            let mut node = &sample["spec"];
+            for part in p.split('.') {
+                node = &node[part];
+            }
+            node.is_null()
+        })
+        .collect();
+    assert!(paths.len() > 200, "only {} schema leaves", paths.len());
+    assert!(
+        not_set.is_empty(),
+        "whisk-every-field.yaml does not set: {not_set:?}"
+    );
+}
