@@ -883,3 +883,47 @@ fn every_field_sample_covers_the_whole_whisk_schema() {
         "whisk-every-field.yaml does not set: {not_set:?}"
     );
 }
+
+/// A status as the Python operator left it (plus kopf's bookkeeping) and as
+/// this operator writes it must both pass the status schema.
+#[test]
+fn status_schema_accepts_old_and_new_statuses() {
+    let schema = schema_of(&Whisk::crd());
+    let status_schema = &schema["properties"]["status"];
+    let old = json!({
+        "whisk_create": {"controller": "Ready", "openwhisk": "on", "whisk-system": "on", "preloader": "?", "extra": "kept"},
+        "kopf": {"progress": {}}
+    });
+    let mut new = crd::WhiskStatus::default();
+    let mut create = crd::WhiskCreateStatus {
+        controller: Some(crd::ControllerState::Ready),
+        ..Default::default()
+    };
+    create.set("couchdb", crd::ComponentState::On);
+    new.whisk_create = Some(create);
+    new.observed_generation = Some(3);
+    new.conditions = vec![
+        serde_json::from_value(json!({
+            "type": "Ready", "status": "True", "reason": "Reconciled", "message": "all components ready",
+            "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 3
+        }))
+        .expect("condition"),
+    ];
+    for status in [old, serde_json::to_value(&new).expect("status to JSON")] {
+        let mut errs = Vec::new();
+        structural_errors(status_schema, &status, "status", &mut errs);
+        assert!(errs.is_empty(), "{status}: {errs:?}");
+    }
+    let mut errs = Vec::new();
+    let bad = json!({"conditions": [{"type": "Ready", "status": "Maybe"}]});
+    structural_errors(status_schema, &bad, "status", &mut errs);
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("missing required field reason")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.contains("unsupported value")),
+        "{errs:?}"
+    );
+}
