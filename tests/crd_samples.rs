@@ -927,3 +927,26 @@ fn status_schema_accepts_old_and_new_statuses() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn null_toggles_read_as_off_in_cel_rules() {
+    let spec = json!({"components": {"minio": null, "seaweedfs": true, "static": true}});
+    assert!(
+        validate_spec("Whisk", &spec).is_empty(),
+        "{:?}",
+        validate_spec("Whisk", &spec)
+    );
+    assert_rejected(
+        json!({"components": {"static": true, "minio": null}}),
+        "static requires an object store",
+    );
+}
+
+#[test]
+fn unknown_top_level_sections_are_reported() {
+    let spec: crd::WhiskSpec = serde_json::from_value(
+        json!({"s3": {"id": "x"}, "coucdb": {"port": 1}, "couchdb": {"port": 2}}),
+    )
+    .expect("parses");
+    assert_eq!(spec.unknown_sections(), ["coucdb"]);
+}
