@@ -57,14 +57,16 @@ etcd_ok() { [ -x "$CACHE/etcd" ] && [[ "$(version_of "$CACHE/etcd")" == "etcd Ve
 kwok_ok() { [ -x "$CACHE/kwok" ] && [[ "$(version_of "$CACHE/kwok")" == "kwok version v$KWOK_VERSION "* ]]; }
 stages_ok() { [ -s "$CACHE/kwok-stages.yaml" ] && [ -s "$CACHE/storage-class.yaml" ]; }
 
+need_go() { command -v go >/dev/null || die "go is not installed (need go >= 1.26 to build $1)"; }
+
 cmd_build() {
-  command -v go >/dev/null || die "go is not installed (need go >= 1.26)"
   mkdir -p "$CACHE"
   local t0=$SECONDS
   if k8s_ok; then
     log "kube-apiserver/kube-controller-manager/kube-scheduler v$K8S_VERSION cached in $CACHE"
   else
     log "building kube-apiserver, kube-controller-manager, kube-scheduler v$K8S_VERSION (cold: ~6 min on 2 cores)"
+    need_go kubernetes
     # Stamp the version like k8s' hack/lib/version.sh, otherwise /version reports v0.0.0.
     local ldf="-s -w" p minor=${K8S_VERSION#*.}
     minor=${minor%%.*}
@@ -82,6 +84,7 @@ cmd_build() {
     log "etcd $ETCD_VERSION cached"
   else
     log "building etcd $ETCD_VERSION"
+    need_go etcd
     (cd "$HERE/etcd" && go build -p 2 -trimpath -ldflags "-s -w" -o "$CACHE/etcd" .) \
       || die "building etcd failed"
     etcd_ok || die "built etcd does not report $ETCD_VERSION"
@@ -90,12 +93,14 @@ cmd_build() {
     log "kwok v$KWOK_VERSION cached"
   else
     log "building kwok v$KWOK_VERSION"
+    need_go kwok
     # `go install pkg@version` ignores the current module and uses kwok's own go.sum.
     (cd "$CACHE" && GOBIN="$CACHE" GOFLAGS= go install -trimpath -ldflags "-s -w" \
       "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION") || die "building kwok failed"
     kwok_ok || die "built kwok does not report v$KWOK_VERSION"
   fi
   if ! stages_ok; then
+    need_go "the kwok stage files"
     # kwok's own stage definitions come from its module source (not committed here).
     local dir
     dir=$(cd "$CACHE" && GOFLAGS= go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" \
