@@ -18,7 +18,7 @@ KWOK_VERSION=0.8.0
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-CACHE=${NUVOLARIS_CLUSTER_CACHE:-$HOME/.cache/nuvolaris-cluster/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION}
+CACHE=${NUVOLARIS_CLUSTER_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/nuvolaris-cluster/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION}
 RUN=${NUVOLARIS_CLUSTER_DIR:-$ROOT/.cluster}
 KUBECONFIG_FILE=$RUN/kubeconfig
 NODES=${NUVOLARIS_CLUSTER_NODES:-3}
@@ -147,9 +147,23 @@ alive() {
   esac
 }
 
-# Free TCP port on 127.0.0.1, chosen by the kernel.
+# A free TCP port on 127.0.0.1 (chosen by the kernel when python3 is there, else
+# a random unused one per `ss`), different from the ones already handed out.
+PORTS_TAKEN=" "
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  local port
+  while :; do
+    if command -v python3 >/dev/null 2>&1; then
+      port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    else
+      port=$((20000 + RANDOM % 30000))
+      [ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] || continue
+    fi
+    case "$PORTS_TAKEN" in *" $port "*) continue ;; esac
+    PORTS_TAKEN="$PORTS_TAKEN$port "
+    echo "$port"
+    return 0
+  done
 }
 
 kc() { kubectl --kubeconfig "$KUBECONFIG_FILE" "$@"; }
@@ -284,13 +298,17 @@ cmd_up() {
   command -v kubectl >/dev/null || die "kubectl is not installed"
   command -v openssl >/dev/null || die "openssl is not installed"
   command -v curl >/dev/null || die "curl is not installed"
-  command -v python3 >/dev/null || die "python3 is not installed (used to pick free ports)"
   cmd_build
   local t0=$SECONDS
   mkdir -p "$RUN/logs" "$RUN/pids"
 
-  ETCD_PORT=$(free_port) ETCD_PEER_PORT=$(free_port) API_PORT=$(free_port)
-  KCM_PORT=$(free_port) SCHED_PORT=$(free_port) KWOK_PORT=$(free_port)
+  # Not $(free_port): a subshell would lose PORTS_TAKEN.
+  local v
+  for v in ETCD_PORT ETCD_PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT; do
+    free_port >"$RUN/port.tmp"
+    read -r "${v?}" <"$RUN/port.tmp"
+  done
+  rm -f "$RUN/port.tmp"
   if [ -d /dev/shm ] && [ -w /dev/shm ]; then
     ETCD_DATA=$(mktemp -d /dev/shm/nuvolaris-etcd.XXXXXX)
   else
