@@ -327,6 +327,15 @@ EOF
   gen_pki
   write_kubeconfig
   local pki=$RUN/pki
+  # kube-apiserver derives its advertise address from the default route and refuses
+  # to start without one (e.g. in an isolated network namespace). Then advertise a
+  # documentation-range address (never dialled) and skip the endpoint reconciler,
+  # which would reject a loopback address.
+  local advertise=()
+  if command -v ip >/dev/null 2>&1 && [ -z "$(ip -4 route show default 2>/dev/null)" ]; then
+    log "no default route; kube-apiserver advertises 192.0.2.10 with --endpoint-reconciler-type=none"
+    advertise=(--advertise-address=192.0.2.10 --endpoint-reconciler-type=none)
+  fi
 
   start etcd --name=default --data-dir="$ETCD_DATA" --unsafe-no-fsync=true \
     --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
@@ -347,7 +356,8 @@ EOF
     --authorization-mode=RBAC --allow-privileged=true \
     --kubelet-preferred-address-types=InternalIP \
     --profiling=false \
-    --max-requests-inflight=0 --max-mutating-requests-inflight=0 --enable-priority-and-fairness=false
+    --max-requests-inflight=0 --max-mutating-requests-inflight=0 --enable-priority-and-fairness=false \
+    ${advertise[@]+"${advertise[@]}"}
   wait_for "$TIMEOUT" "kube-apiserver failed to become ready (/readyz)" kube-apiserver api_ready
 
   local common=(--kubeconfig="$KUBECONFIG_FILE" --authentication-kubeconfig="$KUBECONFIG_FILE"
