@@ -232,7 +232,8 @@ pub struct ReplicaSpec {
 /// Checks the top-level keys (unsupported and unknown ones are errors naming the key), then
 /// decodes the typed model. Errors are plain messages; the caller adds the file.
 pub fn parse_kustomization(text: &str) -> Result<KustomizationFile, String> {
-    let raw: Value = serde_yaml_ng::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    // kustomize reads kustomization files with sigs.k8s.io/yaml: YAML 1.1 typing
+    let raw = super::yaml::parse_one(text, super::yaml::Typing::Yaml11)?;
     let raw = match raw {
         Value::Null => Value::Object(Default::default()),
         v @ Value::Object(_) => v,
