@@ -7,7 +7,7 @@
 //! each further line is a text our one-line error message must contain.
 //!
 //! Adding a case = adding a directory. `KUSTOMIZE_CASE=name` runs only the cases whose
-//! name contains `name`.
+//! name contains `name`; `KUSTOMIZE_DUMP=1` prints our output (with `--nocapture`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -88,6 +88,9 @@ fn check_case(dir: &Path) -> Result<(), String> {
     }
     let theirs = kubectl_kustomize(dir).map_err(|e| format!("kubectl failed: {e}"))?;
     let ours = ours.map_err(|e| format!("we fail where kubectl succeeds: {e}"))?;
+    if std::env::var_os("KUSTOMIZE_DUMP").is_some() {
+        println!("=== {}\n{}", dir.display(), to_yaml(&ours));
+    }
 
     // our YAML output must read back to the same objects
     let reparsed = parse_docs(&to_yaml(&ours));

@@ -254,5 +254,16 @@ pub fn parse_kustomization(text: &str) -> Result<KustomizationFile, String> {
             return Err(format!("unsupported kind `{kind}` (only Kustomization)"));
         }
     }
-    serde_json::from_value(raw).map_err(|e| e.to_string())
+    serde_json::from_value(raw.clone()).map_err(|e| {
+        // name the offending top-level field: decode the fields one by one
+        if let Value::Object(map) = &raw {
+            for (k, v) in map {
+                let single = Value::Object([(k.clone(), v.clone())].into_iter().collect());
+                if let Err(fe) = serde_json::from_value::<KustomizationFile>(single) {
+                    return format!("field `{k}`: {fe}");
+                }
+            }
+        }
+        e.to_string()
+    })
 }
