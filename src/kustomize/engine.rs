@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::files::{Files, normalize};
@@ -19,6 +18,7 @@ use super::nameref::fix_back_references;
 use super::output::legacy_sort;
 use super::select::{CompiledSelector, Res, metadata_mut, split_api_version, str_at};
 use super::transformers::{self, ImageRule};
+use super::yaml::{Typing, parse_documents, parse_one};
 use super::{KustomizeError, Object};
 
 const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -109,8 +109,7 @@ fn is_remote(entry: &str) -> bool {
 /// Parses a multi-document YAML text into objects; `kind: List` is expanded.
 pub(crate) fn parse_objects(text: &str) -> Result<Vec<Value>, String> {
     let mut out = Vec::new();
-    for doc in serde_yaml_ng::Deserializer::from_str(text) {
-        let v = Value::deserialize(doc).map_err(|e| format!("invalid YAML: {e}"))?;
+    for v in parse_documents(text, Typing::Kyaml)? {
         match v {
             Value::Null => {}
             Value::Object(ref m) if m.is_empty() => {}
@@ -345,15 +344,13 @@ fn classify_patch(text: &str) -> Result<PatchKind, String> {
             serde_json::from_str(trimmed).map_err(|e| format!("invalid JSON patch: {e}"))?;
         return Ok(PatchKind::Json6902(v));
     }
-    let mut docs = Vec::new();
-    for doc in serde_yaml_ng::Deserializer::from_str(text) {
-        let v = Value::deserialize(doc).map_err(|e| format!("invalid YAML: {e}"))?;
-        if !v.is_null() {
-            docs.push(v);
-        }
-    }
+    let docs: Vec<Value> = parse_documents(text, Typing::Kyaml)?
+        .into_iter()
+        .filter(|v| !v.is_null())
+        .collect();
     match docs.as_slice() {
-        [Value::Array(_)] => Ok(PatchKind::Json6902(docs.remove(0))),
+        // kustomize reads JSON 6902 YAML with sigs.k8s.io/yaml: YAML 1.1 typing
+        [Value::Array(_)] => Ok(PatchKind::Json6902(parse_one(text, Typing::Yaml11)?)),
         [] => Err("empty patch".into()),
         d if d.iter().all(Value::is_object) => Ok(PatchKind::Strategic(docs)),
         _ => Err("unable to parse the patch as a strategic merge or JSON 6902 patch".into()),

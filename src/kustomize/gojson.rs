@@ -171,4 +171,39 @@ mod tests {
         assert_eq!(w.len(), 74);
         assert!(w.ends_with('\n'));
     }
+
+    /// Vectors measured with `kubectl kustomize` (kustomize v5.5.0), see
+    /// tests/kustomize/cases/hash-vectors and secret-boundaries.
+    #[test]
+    fn hash_vectors_from_kubectl() {
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
+                        "data": {"k": "<b>&c"}});
+        assert_eq!(generator_hash(&cm).unwrap(), "58489f486t");
+        let secret = |v: &[u8]| {
+            json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                   "metadata": {"name": "x"}, "data": {"k": wrapped_base64(v)}})
+        };
+        assert_eq!(generator_hash(&secret(b"<b>&c")).unwrap(), "dc7hkth8th");
+        assert_eq!(generator_hash(&secret(&[b'z'; 70])).unwrap(), "6bkc56k225");
+        let boundary = |v: &[u8]| {
+            json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                   "metadata": {"name": "x"}, "data": {"v": wrapped_base64(v)}})
+        };
+        assert_eq!(
+            generator_hash(&boundary(&[b'y'; 51])).unwrap(),
+            "gc4t4ft75b"
+        );
+        assert_eq!(
+            generator_hash(&boundary(&[b'y'; 52])).unwrap(),
+            "g96dd5ht7b"
+        );
+        assert_eq!(
+            generator_hash(&boundary(&[b'y'; 53])).unwrap(),
+            "8hf24chh67"
+        );
+        // the name is not part of the hash (kustomize looks up "metadata/name" as one key)
+        let mut renamed = cm.clone();
+        renamed["metadata"]["name"] = json!("other");
+        assert_eq!(generator_hash(&renamed), generator_hash(&cm));
+    }
 }

@@ -12,11 +12,11 @@
 //! annotations, legacy JSON 6902 patches, replicas, images), then, once at the root, the
 //! content-hash suffixes of generated ConfigMaps/Secrets and the name-reference rewrite.
 //!
-//! YAML typing: resources and patch files are read with `serde_yaml_ng` (YAML 1.2 core
-//! schema), like kustomize's kyaml (go-yaml v3), so `on`/`yes`/`0123` stay strings. One
-//! known difference: kustomize parses the text of an inline JSON 6902 patch with YAML 1.1
-//! typing (`value: on` becomes `true`); this engine keeps YAML 1.2 typing there too. Quote
-//! such values in patch texts, or use the typed builder API, where the question cannot arise.
+//! YAML typing follows kustomize exactly (see `yaml`): resources and strategic-merge
+//! patches get go-yaml v3 typing plus kustomize's JSON round trip (`on` stays a string,
+//! `0123` is 83, `3.0` is 3, dates become RFC 3339 strings); kustomization files and the
+//! YAML text of JSON 6902 patches get YAML 1.1 typing (`value: on` is `true`), as in
+//! kustomize. The typed builder API passes JSON 6902 values as JSON, so no quirk arises.
 
 mod builder;
 mod engine;
@@ -30,6 +30,7 @@ mod select;
 mod smp;
 mod tables;
 mod transformers;
+mod yaml;
 
 pub use builder::{Json6902Target, Kustomization, KustomizationBuilder};
 pub use engine::build;

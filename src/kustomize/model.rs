@@ -232,7 +232,8 @@ pub struct ReplicaSpec {
 /// Checks the top-level keys (unsupported and unknown ones are errors naming the key), then
 /// decodes the typed model. Errors are plain messages; the caller adds the file.
 pub fn parse_kustomization(text: &str) -> Result<KustomizationFile, String> {
-    let raw: Value = serde_yaml_ng::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    // kustomize reads kustomization files with sigs.k8s.io/yaml: YAML 1.1 typing
+    let raw = super::yaml::parse_one(text, super::yaml::Typing::Yaml11)?;
     let raw = match raw {
         Value::Null => Value::Object(Default::default()),
         v @ Value::Object(_) => v,
@@ -253,5 +254,16 @@ pub fn parse_kustomization(text: &str) -> Result<KustomizationFile, String> {
             return Err(format!("unsupported kind `{kind}` (only Kustomization)"));
         }
     }
-    serde_json::from_value(raw).map_err(|e| e.to_string())
+    serde_json::from_value(raw.clone()).map_err(|e| {
+        // name the offending top-level field: decode the fields one by one
+        if let Value::Object(map) = &raw {
+            for (k, v) in map {
+                let single = Value::Object([(k.clone(), v.clone())].into_iter().collect());
+                if let Err(fe) = serde_json::from_value::<KustomizationFile>(single) {
+                    return format!("field `{k}`: {fe}");
+                }
+            }
+        }
+        e.to_string()
+    })
 }

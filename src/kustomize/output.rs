@@ -107,11 +107,7 @@ pub fn to_yaml(objects: &[Object]) -> String {
         if i > 0 {
             out.push_str("---\n");
         }
-        match serde_yaml_ng::to_string(o) {
-            Ok(s) => out.push_str(&s),
-            // A serde_json::Value always serializes; keep the output well-formed anyway.
-            Err(e) => out.push_str(&format!("# unserializable object: {e}\n")),
-        }
+        super::yaml::write_document(&mut out, o);
     }
     out
 }

@@ -497,8 +497,8 @@ fn merge_elements(
                 && !m.contains_key(*k)
                 && !v.is_empty()
             {
-                let parsed: Value =
-                    serde_yaml_ng::from_str(v).unwrap_or_else(|_| Value::from(v.clone()));
+                let parsed = super::yaml::parse_one(v, super::yaml::Typing::Kyaml)
+                    .unwrap_or_else(|_| Value::from(v.clone()));
                 m.insert((*k).to_string(), parsed);
             }
         }
@@ -512,8 +512,12 @@ fn merge_elements(
         }
     }
     // kyaml appendListNode(added, dest): base elements replace their match or are appended.
+    // With several keys kyaml first deletes the match, so base elements move to the end.
     for e in dest {
         let vals = element_values(&e, &last_keys);
+        if last_keys.len() > 1 {
+            added.retain(|a| !matches_values(a, &last_keys, &vals));
+        }
         match added
             .iter()
             .position(|a| matches_values(a, &last_keys, &vals))

@@ -307,6 +307,7 @@ pub(crate) fn plain_labels(
 ) {
     if include_templates {
         add_entries(r, METADATA_LABELS, labels);
+        add_entries(r, &SELECTOR_LABELS[SELECTOR_LABELS.len() - 1..], labels);
     } else {
         add_entries(r, &METADATA_LABELS[..1], labels);
     }
