@@ -35,7 +35,10 @@ pub enum ComponentRender {
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("component {component}: {message}")]
-    Component { component: &'static str, message: String },
+    Component {
+        component: &'static str,
+        message: String,
+    },
 }
 
 /// Renders every known component for `cfg`, in installation order. Pure: no client, no I/O.
