@@ -7,6 +7,7 @@
 //! `controller` (reconcile loop, status, events).
 
 pub mod apply;
+pub mod assets;
 pub mod components;
 pub mod config;
 pub mod controller;

@@ -1,1 +1,97 @@
-//! (stub) filled in by its owner
+//! Template rendering: a minijinja environment over the embedded `templates/` tree.
+//!
+//! Templates are Jinja2 as the original's were; values are inserted with `|tojson` so that a
+//! password such as `on` or `0123` stays a string (the original pasted raw text into YAML and
+//! YAML 1.1 turned those into `true` and `83`). Rendering is pure: no client, no disk.
+
+use std::sync::OnceLock;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::assets;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("template {template}: {source}")]
+    Render {
+        template: String,
+        #[source]
+        source: minijinja::Error,
+    },
+}
+
+/// The shared environment: built once, immutable afterwards.
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // A missing variable is a bug in the caller, not an empty string in a manifest.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+        {
+            env.set_syntax(syntax);
+        }
+        env.set_loader(|name| Ok(assets::file(&format!("templates/{name}")).map(str::to_owned)));
+        env
+    })
+}
+
+/// Renders `templates/<name>` with `context`.
+pub fn render<S: Serialize>(name: &str, context: S) -> Result<String, TemplateError> {
+    let env = environment();
+    let to_error = |source| TemplateError::Render {
+        template: name.to_owned(),
+        source,
+    };
+    let template = env.get_template(name).map_err(to_error)?;
+    template
+        .render(minijinja::Value::from(minijinja::value::Serde(context)))
+        .map_err(to_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    #[test]
+    fn values_are_emitted_as_json_strings() {
+        let out = render(
+            "common/resources.yaml",
+            context! {
+                kind => "StatefulSet", name => "couchdb", container => "couchdb",
+                resources => context! {
+                    cpu_request => "on", cpu_limit => "1", memory_request => "0123", memory_limit => "2G"
+                }
+            },
+        )
+        .expect("renders");
+        let doc: serde_json::Value = serde_yaml_ng::from_str(&out).expect("valid yaml");
+        let res = &doc["spec"]["template"]["spec"]["containers"][0]["resources"];
+        assert_eq!(res["requests"]["cpu"], "on");
+        assert_eq!(res["requests"]["memory"], "0123");
+    }
+
+    #[test]
+    fn a_missing_variable_is_an_error() {
+        let err = render("common/resources.yaml", context! { kind => "StatefulSet" })
+            .expect_err("strict undefined");
+        assert!(err.to_string().contains("common/resources.yaml"), "{err}");
+    }
+
+    #[test]
+    fn booleans_render_like_jinja2() {
+        // The original templates expect Python's spelling of booleans and None.
+        let env = Environment::new();
+        let out = env
+            .render_str(
+                "{{ a }} {{ b }} {{ c }}",
+                context! { a => true, b => false, c => () },
+            )
+            .expect("renders");
+        assert_eq!(out, "True False None");
+    }
+}
