@@ -139,7 +139,14 @@ struct Resolved {
 pub struct Applier {
     client: Client,
     discovered: Mutex<HashMap<(String, String, String), Resolved>>,
+    /// Kinds prune may not list (403: the operator's RBAC does not cover them, so it cannot
+    /// have created them either) or the cluster does not serve (404), skipped until the
+    /// instant: spares a failing call per kind on every reconcile.
+    unlistable: Mutex<HashMap<String, std::time::Instant>>,
 }
+
+/// How long a kind that could not be listed is skipped by prune.
+const UNLISTABLE_FOR: std::time::Duration = std::time::Duration::from_secs(600);
 
 fn is_status(err: &kube::Error, code: u16) -> bool {
     matches!(err, kube::Error::Api(status) if status.code == code)
@@ -150,6 +157,7 @@ impl Applier {
         Applier {
             client,
             discovered: Mutex::new(HashMap::new()),
+            unlistable: Mutex::new(HashMap::new()),
         }
     }
 
@@ -189,6 +197,20 @@ impl Applier {
 
     fn cache_get(&self, key: &(String, String, String)) -> Option<Resolved> {
         self.discovered.lock().ok()?.get(key).cloned()
+    }
+
+    fn skipped(&self, key: &str) -> bool {
+        self.unlistable
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key).copied())
+            .is_some_and(|until| std::time::Instant::now() < until)
+    }
+
+    fn skip(&self, key: &str) {
+        if let Ok(mut map) = self.unlistable.lock() {
+            map.insert(key.to_string(), std::time::Instant::now() + UNLISTABLE_FOR);
+        }
     }
 
     fn forget(&self, api_version: &str, kind: &str) {
@@ -327,9 +349,16 @@ impl Applier {
         // Delete in reverse apply order: exposure and workloads before their configuration.
         targets.sort_by_key(|(_, kind)| std::cmp::Reverse(kinds::apply_rank(kind)));
         for (api_version, kind) in targets {
+            let skip_key = format!("{api_version}/{kind}");
+            if self.skipped(&skip_key) {
+                continue;
+            }
             let resolved = match self.resolve(&api_version, &kind).await {
                 Ok(resolved) => resolved,
-                Err(ApplyError::UnknownKind { .. }) => continue,
+                Err(ApplyError::UnknownKind { .. }) => {
+                    self.skip(&skip_key);
+                    continue;
+                }
                 Err(err) => return Err(err),
             };
             if cluster_scoped_only && resolved.namespaced {
@@ -347,7 +376,11 @@ impl Applier {
                 .await
             {
                 Ok(list) => list,
-                Err(err) if is_status(&err, 404) => continue,
+                Err(err) if is_status(&err, 404) || is_status(&err, 403) => {
+                    tracing::debug!(kind = %skip_key, error = %err, "prune skips a kind it cannot list");
+                    self.skip(&skip_key);
+                    continue;
+                }
                 Err(source) => {
                     return Err(ApplyError::Kube {
                         action: "list",

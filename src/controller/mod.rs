@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
@@ -30,6 +30,8 @@ use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::apply::{Applier, ApplyError, LABEL_MANAGED_BY, MANAGER};
+use crate::components::ComponentRender;
+use crate::config::{ClusterFacts, GeneratedSecrets};
 use crate::health::Health;
 use crate::leader::{LeaderError, LeaseLock};
 use crate::metrics::Metrics;
@@ -153,9 +155,27 @@ impl Default for DaemonOptions {
     }
 }
 
+/// Turns a Whisk (plus cluster facts and generated passwords) into the components to deploy.
+/// An `Err` is an invalid spec: reported in the status, nothing applied or deleted.
+/// The operator uses [`render_whisk`]; tests can substitute their own.
+pub type RenderFn = dyn Fn(&Whisk, &ClusterFacts, &GeneratedSecrets) -> Result<Vec<ComponentRender>, String>
+    + Send
+    + Sync;
+
+/// The operator's pipeline: typed configuration, then every component's render.
+pub fn render_whisk(
+    whisk: &Whisk,
+    facts: &ClusterFacts,
+    secrets: &GeneratedSecrets,
+) -> Result<Vec<ComponentRender>, String> {
+    let cfg = shim::config_from_whisk(whisk, facts, secrets).map_err(|e| e.to_string())?;
+    crate::components::render_all(&cfg).map_err(|e| e.to_string())
+}
+
 /// Shared by every reconcile.
 pub struct Context {
     pub client: Client,
+    pub render: Arc<RenderFn>,
     pub applier: Applier,
     pub recorder: Recorder,
     pub metrics: Arc<Metrics>,
@@ -163,7 +183,7 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(client: Client, metrics: Arc<Metrics>) -> Self {
+    pub fn new(client: Client, metrics: Arc<Metrics>, render: Arc<RenderFn>) -> Self {
         let reporter = Reporter {
             controller: MANAGER.into(),
             instance: std::env::var("POD_NAME").ok(),
@@ -172,6 +192,7 @@ impl Context {
             applier: Applier::new(client.clone()),
             recorder: Recorder::new(client.clone(), reporter),
             client,
+            render,
             metrics,
             backoff: backoff::Backoff::default(),
         }
@@ -223,19 +244,39 @@ where
     }
 }
 
+/// What [`run`] needs besides the client.
+#[derive(Clone)]
+pub struct ControllerOptions {
+    /// Watch this namespace only (`None`: all namespaces).
+    pub namespace: Option<String>,
+    pub concurrency: u16,
+    pub crd_wait: Duration,
+    pub render: Arc<RenderFn>,
+}
+
+impl ControllerOptions {
+    pub fn new(namespace: Option<String>) -> Self {
+        ControllerOptions {
+            namespace,
+            concurrency: 4,
+            crd_wait: Duration::from_secs(30),
+            render: Arc::new(render_whisk),
+        }
+    }
+}
+
 /// Runs the Whisk controller until `shutdown` completes. `health` turns ready once the CRD is
 /// established and the first list of Whisks is done.
 pub async fn run(
     client: Client,
-    namespace: Option<String>,
-    concurrency: u16,
-    crd_wait: Duration,
+    opts: ControllerOptions,
     health: Arc<Health>,
     metrics: Arc<Metrics>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), Error> {
-    wait_for_crd(&client, crd_wait).await?;
-    let ns = namespace.as_deref();
+    wait_for_crd(&client, opts.crd_wait).await?;
+    let ns = opts.namespace.as_deref();
+    let concurrency = opts.concurrency;
     let whisks: Api<DeserializeGuard<Whisk>> = api_for(&client, ns);
     let controller = Controller::new(whisks, watcher::Config::default().any_semantic());
     let store = controller.store();
@@ -246,7 +287,6 @@ pub async fn run(
     let controller = controller
         .owns(api_for::<StatefulSet>(&client, ns), child_watch())
         .owns(api_for::<Deployment>(&client, ns), child_watch())
-        .owns(api_for::<DaemonSet>(&client, ns), child_watch())
         .owns(api_for::<Job>(&client, ns), child_watch())
         .owns(api_for::<CronJob>(&client, ns), child_watch())
         .owns(api_for::<Service>(&client, ns), child_watch())
@@ -285,7 +325,7 @@ pub async fn run(
         }
     });
 
-    let context = Arc::new(Context::new(client, metrics));
+    let context = Arc::new(Context::new(client, metrics, opts.render.clone()));
     controller
         .run(reconcile::reconcile, reconcile::error_policy, context)
         .for_each(|result| async move {
@@ -359,21 +399,15 @@ pub async fn run_daemon(opts: DaemonOptions) -> Result<(), Error> {
 
     let controller = {
         let client = client.clone();
-        let namespace = opts.namespace.clone();
+        let controller_opts = ControllerOptions {
+            namespace: opts.namespace.clone(),
+            concurrency: opts.concurrency,
+            crd_wait: Duration::from_secs(opts.crd_wait_seconds),
+            render: Arc::new(render_whisk),
+        };
         let shutdown = stopped();
         let health = health.clone();
-        let crd_wait = Duration::from_secs(opts.crd_wait_seconds);
-        move || {
-            run(
-                client,
-                namespace,
-                opts.concurrency,
-                crd_wait,
-                health,
-                metrics,
-                shutdown,
-            )
-        }
+        move || run(client, controller_opts, health, metrics, shutdown)
     };
     let result = if opts.leader_election {
         let lease_namespace = opts

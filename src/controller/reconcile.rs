@@ -21,7 +21,7 @@ use super::{Context, Error, Whisk, facts, secrets};
 use crate::apply::{
     ApplyReport, ComponentHealth, MANAGER, ObjectKey, OwnerInfo, evaluate, kinds_of, prepare,
 };
-use crate::components::{self, ComponentRender};
+use crate::components::ComponentRender;
 use crate::config::GENERATED_SECRET_NAME;
 
 /// Our finalizer: cluster-scoped children (which garbage collection cannot reach through an
@@ -286,13 +286,9 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
     let facts = facts::read(&ctx.client, &owner.namespace, ingresslb).await?;
     let (generated, _) = secrets::ensure(&ctx.client, &owner).await?;
 
-    let cfg = match super::shim::config_from_whisk(whisk, &facts, &generated) {
-        Ok(cfg) => cfg,
-        Err(err) => return invalid_spec(ctx, whisk, &previous, err.to_string()).await,
-    };
-    let renders = match components::render_all(&cfg) {
+    let renders = match (ctx.render)(whisk, &facts, &generated) {
         Ok(renders) => renders,
-        Err(err) => return invalid_spec(ctx, whisk, &previous, err.to_string()).await,
+        Err(message) => return invalid_spec(ctx, whisk, &previous, message).await,
     };
 
     let mut outcomes = Vec::new();
