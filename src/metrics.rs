@@ -39,6 +39,8 @@ pub struct Metrics {
     pub component_duration: HistogramFamily<ComponentLabels>,
     /// Mutating API calls made by reconciles (applies, deletes, status writes, secrets).
     pub api_writes: Counter,
+    /// Number of finished reconciles, for whoever wants to wait for the next one (tests).
+    finished: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for Metrics {
@@ -88,7 +90,13 @@ impl Metrics {
             reconcile_duration,
             component_duration,
             api_writes,
+            finished: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// A receiver whose value is the number of reconciles finished so far.
+    pub fn subscribe_reconciles(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.finished.subscribe()
     }
 
     pub fn reconciled(&self, outcome: &str, seconds: f64) {
@@ -98,6 +106,7 @@ impl Metrics {
             })
             .inc();
         self.reconcile_duration.observe(seconds);
+        self.finished.send_modify(|n| *n += 1);
     }
 
     pub fn failed(&self, category: &str) {

@@ -37,7 +37,7 @@ use crate::leader::{LeaderError, LeaseLock};
 use crate::metrics::Metrics;
 use crate::telemetry::LogFormat;
 
-pub use shim::Whisk;
+pub use crate::crd::Whisk;
 
 /// Name of the ConfigMap whose changes re-trigger the Whisk(s) of its namespace.
 pub const RUNTIMES_CONFIGMAP: &str = "openwhisk-runtimes";
@@ -100,6 +100,9 @@ pub struct DaemonOptions {
     /// Watch Whisk resources in this namespace only (default: all namespaces).
     #[arg(long, env = "WATCH_NAMESPACE")]
     pub namespace: Option<String>,
+    /// Reconcile only the Whisks matching this label selector (e.g. to shard or to test).
+    #[arg(long, env = "WHISK_SELECTOR")]
+    pub selector: Option<String>,
     /// Address of the /livez, /readyz and /metrics endpoints.
     #[arg(long, env = "LISTEN_ADDRESS", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
@@ -141,6 +144,7 @@ impl Default for DaemonOptions {
             Ok(wrapper) => wrapper.options,
             Err(_) => DaemonOptions {
                 namespace: None,
+                selector: None,
                 listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
                 log_format: LogFormat::Text,
                 leader_election: false,
@@ -249,6 +253,8 @@ where
 pub struct ControllerOptions {
     /// Watch this namespace only (`None`: all namespaces).
     pub namespace: Option<String>,
+    /// Reconcile only the Whisks matching this label selector (`None`: all).
+    pub selector: Option<String>,
     pub concurrency: u16,
     pub crd_wait: Duration,
     pub render: Arc<RenderFn>,
@@ -258,6 +264,7 @@ impl ControllerOptions {
     pub fn new(namespace: Option<String>) -> Self {
         ControllerOptions {
             namespace,
+            selector: None,
             concurrency: 4,
             crd_wait: Duration::from_secs(30),
             render: Arc::new(render_whisk),
@@ -278,7 +285,11 @@ pub async fn run(
     let ns = opts.namespace.as_deref();
     let concurrency = opts.concurrency;
     let whisks: Api<DeserializeGuard<Whisk>> = api_for(&client, ns);
-    let controller = Controller::new(whisks, watcher::Config::default().any_semantic());
+    let mut whisk_watch = watcher::Config::default().any_semantic();
+    if let Some(selector) = &opts.selector {
+        whisk_watch = whisk_watch.labels(selector);
+    }
+    let controller = Controller::new(whisks, whisk_watch);
     let store = controller.store();
     let runtimes_store = store.clone();
     let runtimes_watch = watcher::Config::default()
@@ -319,9 +330,22 @@ pub async fn run(
 
     let ready_flag = health.clone();
     tokio::spawn(async move {
-        if store.wait_until_ready().await.is_ok() {
-            tracing::info!("initial list of Whisks done: ready");
-            ready_flag.set_ready(true);
+        // `Store::wait_until_ready` keeps only the last waiter's waker (a oneshot inside
+        // kube-runtime's DelayedInit) and the controller itself waits on it too, so a lone
+        // wait here may never wake. Re-polling is cheap: once anyone saw the store ready,
+        // every later call returns at once.
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                result = store.wait_until_ready() => {
+                    if result.is_ok() {
+                        tracing::info!("initial list of Whisks done: ready");
+                        ready_flag.set_ready(true);
+                    }
+                    return;
+                }
+                _ = tick.tick() => {}
+            }
         }
     });
 
@@ -401,6 +425,7 @@ pub async fn run_daemon(opts: DaemonOptions) -> Result<(), Error> {
         let client = client.clone();
         let controller_opts = ControllerOptions {
             namespace: opts.namespace.clone(),
+            selector: opts.selector.clone(),
             concurrency: opts.concurrency,
             crd_wait: Duration::from_secs(opts.crd_wait_seconds),
             render: Arc::new(render_whisk),
