@@ -27,13 +27,19 @@ fn main() {
         println!("cargo:rerun-if-changed={top}");
         collect(&root.join(top), &mut files);
     }
+    // Sorted as strings (not path components): `assets::file` binary-searches on them.
+    let mut files: Vec<(String, PathBuf)> = files
+        .into_iter()
+        .map(|file| {
+            let rel = file.strip_prefix(&root).expect("collected under the root");
+            (rel.to_string_lossy().replace('\\', "/"), file)
+        })
+        .collect();
     files.sort();
     let mut code = String::from(
         "/// Every file of `deploy/` and `templates/`: (path relative to the repository, contents).\npub static FILES: &[(&str, &str)] = &[\n",
     );
-    for file in &files {
-        let rel = file.strip_prefix(&root).expect("collected under the root");
-        let rel = rel.to_string_lossy().replace('\\', "/");
+    for (rel, file) in &files {
         writeln!(code, "    ({rel:?}, include_str!({:?})),", file.display())
             .expect("write to String");
     }

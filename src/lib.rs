@@ -16,6 +16,7 @@ pub mod health;
 pub mod kustomize;
 pub mod leader;
 pub mod metrics;
+pub mod offline;
 pub mod render;
 pub mod setup;
 pub mod telemetry;

@@ -7,80 +7,18 @@
 //! Regenerate the committed CRDs with `UPDATE_CRDS=1 cargo test --test crd_samples`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use kube::CustomResourceExt;
 use kube::core::cel;
 use nuvolaris_operator::crd::{self, Whisk, WhiskUser, Workflows};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- helpers
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The original operator's tree; CI checks `../shared` out beside the repo.
-fn reference() -> PathBuf {
-    let dir = repo().join("../shared/reference/openserverless-operator");
-    assert!(
-        dir.is_dir(),
-        "reference samples not found at {} (CI must check out ../shared beside the repo)",
-        dir.display()
-    );
-    dir
-}
-
-fn yaml_docs(path: &Path) -> Vec<Value> {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    yaml_docs_str(&text, &path.display().to_string())
-}
-
-fn yaml_docs_str(text: &str, what: &str) -> Vec<Value> {
-    serde_yaml_ng::Deserializer::from_str(text)
-        .map(|doc| Value::deserialize(doc).unwrap_or_else(|e| panic!("parsing {what}: {e}")))
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-}
-
-/// Every nuvolaris.org CR among the original's samples and ours, with its file.
-fn sample_crs() -> Vec<(String, Value)> {
-    let reference = reference();
-    let mut files = vec![reference.join("deploy/nuvolaris-operator/whisk.yaml")];
-    yaml_files(&reference.join("tests"), &mut files);
-    yaml_files(&repo().join("tests/samples"), &mut files);
-    let mut crs = Vec::new();
-    for file in files {
-        for doc in yaml_docs(&file) {
-            let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-            if api == "nuvolaris.org/v1" {
-                crs.push((file.display().to_string(), doc));
-            }
-        }
-    }
-    crs
-}
-
-fn kind_of(cr: &Value) -> &str {
-    cr.get("kind").and_then(Value::as_str).unwrap_or("")
-}
+// Shared with crd_apiserver.rs; each test crate uses a subset.
+#[allow(dead_code)]
+mod crd_support;
+use crd_support::{kind_of, reference, repo, sample_crs, yaml_docs, yaml_docs_str};
 
 fn schema_of(
     crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
@@ -903,4 +841,112 @@ fn committed_crds_match_the_generated_ones() {
             "workflows.nuvolaris.org"
         ]
     );
+}
+
+/// Our own `whisk-every-field.yaml` must set every leaf of the Whisk schema
+/// (legacy fields excepted), so the sample test exercises the whole schema.
+#[test]
+fn every_field_sample_covers_the_whole_whisk_schema() {
+    const LEGACY: [&str; 7] = [
+        "ectd",
+        "openwhisk.limits",
+        "mongodb.exposed",
+        "postgres.admin.replicas-password",
+        "minio.nuvolaris.root-user",
+        "minio.nuvolaris.root-password",
+        "status",
+    ];
+    let ours = schema_of(&Whisk::crd())["properties"]["spec"].clone();
+    let mut paths = Vec::new();
+    leaf_paths(&ours, "", &mut paths);
+    let sample = yaml_docs(&repo().join("tests/samples/whisk-every-field.yaml"))
+        .pop()
+        .expect("one document");
+    let not_set: Vec<_> = paths
+        .iter()
+        .filter(|p| {
+            !LEGACY
+                .iter()
+                .any(|l| p.as_str() == *l || p.starts_with(&format!("{l}.")))
+        })
+        .filter(|p| {
+            let mut node = &sample["spec"];
+            for part in p.split('.') {
+                node = &node[part];
+            }
+            node.is_null()
+        })
+        .collect();
+    assert!(paths.len() > 200, "only {} schema leaves", paths.len());
+    assert!(
+        not_set.is_empty(),
+        "whisk-every-field.yaml does not set: {not_set:?}"
+    );
+}
+
+/// A status as the Python operator left it (plus kopf's bookkeeping) and as
+/// this operator writes it must both pass the status schema.
+#[test]
+fn status_schema_accepts_old_and_new_statuses() {
+    let schema = schema_of(&Whisk::crd());
+    let status_schema = &schema["properties"]["status"];
+    let old = json!({
+        "whisk_create": {"controller": "Ready", "openwhisk": "on", "whisk-system": "on", "preloader": "?", "extra": "kept"},
+        "kopf": {"progress": {}}
+    });
+    let mut new = crd::WhiskStatus::default();
+    let mut create = crd::WhiskCreateStatus {
+        controller: Some(crd::ControllerState::Ready),
+        ..Default::default()
+    };
+    create.set("couchdb", crd::ComponentState::On);
+    new.whisk_create = Some(create);
+    new.observed_generation = Some(3);
+    new.conditions = vec![
+        serde_json::from_value(json!({
+            "type": "Ready", "status": "True", "reason": "Reconciled", "message": "all components ready",
+            "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 3
+        }))
+        .expect("condition"),
+    ];
+    for status in [old, serde_json::to_value(&new).expect("status to JSON")] {
+        let mut errs = Vec::new();
+        structural_errors(status_schema, &status, "status", &mut errs);
+        assert!(errs.is_empty(), "{status}: {errs:?}");
+    }
+    let mut errs = Vec::new();
+    let bad = json!({"conditions": [{"type": "Ready", "status": "Maybe"}]});
+    structural_errors(status_schema, &bad, "status", &mut errs);
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("missing required field reason")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.contains("unsupported value")),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn null_toggles_read_as_off_in_cel_rules() {
+    let spec = json!({"components": {"minio": null, "seaweedfs": true, "static": true}});
+    assert!(
+        validate_spec("Whisk", &spec).is_empty(),
+        "{:?}",
+        validate_spec("Whisk", &spec)
+    );
+    assert_rejected(
+        json!({"components": {"static": true, "minio": null}}),
+        "static requires an object store",
+    );
+}
+
+#[test]
+fn unknown_top_level_sections_are_reported() {
+    let spec: crd::WhiskSpec = serde_json::from_value(
+        json!({"s3": {"id": "x"}, "coucdb": {"port": 1}, "couchdb": {"port": 2}}),
+    )
+    .expect("parses");
+    assert_eq!(spec.unknown_sections(), ["coucdb"]);
 }

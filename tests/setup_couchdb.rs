@@ -105,6 +105,13 @@ impl Drop for PouchServer {
 }
 
 async fn start_pouchdb() -> PouchServer {
+    let server = spawn_pouchdb();
+    wait_for_pouchdb(server.port).await;
+    server
+}
+
+/// Starts pouchdb-server without waiting for it to listen.
+fn spawn_pouchdb() -> PouchServer {
     let bin = pouchdb_server_bin();
     let dir = tempfile::tempdir().unwrap();
     // The admin is declared in the config file; pouchdb-server hashes it on start.
@@ -126,12 +133,16 @@ async fn start_pouchdb() -> PouchServer {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let server = PouchServer {
+    PouchServer {
         child,
         port,
         _dir: dir,
-    };
-    // Wait (bounded) until it answers, so the timings measure the setup only.
+    }
+}
+
+/// Waits (bounded) until pouchdb-server answers, so that timings measure the
+/// setup only.
+async fn wait_for_pouchdb(port: u16) {
     let client = http_client();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -149,7 +160,6 @@ async fn start_pouchdb() -> PouchServer {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    server
 }
 
 /// One request seen by the proxy.
@@ -168,6 +178,10 @@ struct Proxy {
     seen: Arc<Mutex<Vec<Seen>>>,
     /// MOCK state of `/_cluster_setup`.
     cluster_state: Arc<Mutex<String>>,
+    /// When set, the next PUT to this path is preceded by a concurrent update
+    /// of the same document sent straight to pouchdb-server, so the setup's
+    /// PUT gets a real 409 from the real server.
+    race_on: Arc<Mutex<Option<String>>>,
 }
 
 impl Proxy {
@@ -177,6 +191,7 @@ impl Proxy {
             client: http_client(),
             seen: Arc::default(),
             cluster_state: Arc::new(Mutex::new(cluster_state.to_string())),
+            race_on: Arc::default(),
         };
         let app = axum::Router::new()
             .fallback(handle)
@@ -243,6 +258,18 @@ async fn handle(
         };
     }
 
+    let race = {
+        let mut race_on = p.race_on.lock().unwrap();
+        if method == Method::PUT && race_on.as_deref() == Some(path.as_str()) {
+            race_on.take()
+        } else {
+            None
+        }
+    };
+    if let Some(doc_path) = race {
+        concurrent_update(&p, &doc_path).await;
+    }
+
     // CouchDB 2.x node config API → pouchdb-server's CouchDB 1.x config API.
     let target = match path.strip_prefix("/_node/_local/_config") {
         Some(rest) => format!("/_config{rest}"),
@@ -254,11 +281,15 @@ async fn handle(
     for (k, v) in headers.iter().filter(|(k, _)| *k != header::HOST) {
         forward = forward.header(k, v);
     }
-    let resp = p
+    let resp = match p
         .client
         .request(forward.body(Full::new(body)).unwrap())
         .await
-        .unwrap();
+    {
+        Ok(r) => r,
+        // pouchdb-server not listening yet: answer like a gateway would.
+        Err(_) => return reply(StatusCode::BAD_GATEWAY, json!({"error": "upstream down"})),
+    };
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     axum::response::Response::builder()
@@ -266,6 +297,30 @@ async fn handle(
         .header(header::CONTENT_TYPE, "application/json")
         .body(axum::body::Body::from(bytes))
         .unwrap()
+}
+
+/// Another writer: adds a field to the document (creating it if missing).
+async fn concurrent_update(p: &Proxy, doc_path: &str) {
+    let url = format!("{}{doc_path}", p.upstream);
+    let auth = basic(ADMIN, ADMIN_PASSWORD);
+    let get = Request::get(&url)
+        .header(header::AUTHORIZATION, &auth)
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let r = p.client.request(get).await.unwrap();
+    let bytes = r.into_body().collect().await.unwrap().to_bytes();
+    let mut doc: Value = serde_json::from_slice(&bytes).unwrap();
+    if doc.get("error").is_some() {
+        doc = json!({});
+    }
+    doc["touched_by_another_writer"] = json!(true);
+    let put = Request::put(&url)
+        .header(header::AUTHORIZATION, &auth)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(doc.to_string())))
+        .unwrap();
+    let status = p.client.request(put).await.unwrap().status();
+    assert!(status.is_success(), "concurrent update failed: {status}");
 }
 
 /// GET against pouchdb-server directly (not through the proxy).
@@ -288,6 +343,16 @@ async fn admin_get(port: u16, path: &str) -> Value {
     let (status, v) = get(port, path, &basic(ADMIN, ADMIN_PASSWORD)).await;
     assert_eq!(status, StatusCode::OK, "GET {path}: {v}");
     v
+}
+
+async fn admin_put(port: u16, path: &str, doc: &Value) {
+    let req = Request::put(format!("http://127.0.0.1:{port}{path}"))
+        .header(header::AUTHORIZATION, basic(ADMIN, ADMIN_PASSWORD))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(doc.to_string())))
+        .unwrap();
+    let status = http_client().request(req).await.unwrap().status();
+    assert!(status.is_success(), "PUT {path}: {status}");
 }
 
 fn vars(url: &str, prefix: &str) -> Vec<(String, String)> {
@@ -599,6 +664,20 @@ async fn changed_credentials_update_only_what_changed() {
             .any(|s| s.path == "/_cluster_setup" && s.method != "GET")
     );
 
+    // Fields written by others: an operator blocks the namespace, the
+    // `secrets` action stores user secrets. The setup must keep them.
+    let port = pouch.port;
+    let mut ws = admin_get(port, "/upd_subjects/whisk-system").await;
+    ws["blocked"] = json!(true);
+    admin_put(port, "/upd_subjects/whisk-system", &ws).await;
+    let mut meta = admin_get(port, "/upd_users_metadata/nuvolaris").await;
+    meta["userenv"] = json!([{"key": "MY_SECRET", "value": "user-value"}]);
+    admin_put(port, "/upd_users_metadata/nuvolaris", &meta).await;
+    let untouched = run_couchdb_setup(CouchdbSetupConfig::from_vars(vars(&url, p)).unwrap())
+        .await
+        .unwrap();
+    assert!(untouched.is_unchanged(), "{untouched:?}");
+
     let mut cfg = CouchdbSetupConfig::from_vars(vars(&url, p)).unwrap();
     cfg.controller_password = Secret::new("new-controller-pw");
     cfg.namespaces[0].key = Secret::new("newWhiskSystemKey");
@@ -624,7 +703,6 @@ async fn changed_credentials_update_only_what_changed() {
             .all(|n| second.outcome_of(n) == Some(Outcome::Updated))
     );
 
-    let port = pouch.port;
     let (status, _) = get(
         port,
         "/_session",
@@ -634,9 +712,11 @@ async fn changed_credentials_update_only_what_changed() {
     assert_eq!(status, StatusCode::OK);
     let ws = admin_get(port, "/upd_subjects/whisk-system").await;
     assert_eq!(ws["namespaces"][0]["key"], "newWhiskSystemKey");
-    assert!(ws["_rev"].as_str().unwrap().starts_with("2-"));
+    assert_eq!(ws["blocked"], true);
+    assert!(ws["_rev"].as_str().unwrap().starts_with("3-"));
     let meta = admin_get(port, "/upd_users_metadata/nuvolaris").await;
     assert!(bcrypt::verify("new-nuvolaris-pw", meta["password"].as_str().unwrap()).unwrap());
+    assert_eq!(meta["userenv"][0]["value"], "user-value");
 }
 
 #[tokio::test]
@@ -680,4 +760,71 @@ async fn wrong_admin_password_is_reported_without_the_password() {
     let msg = err.to_string();
     assert!(msg.contains("401"), "{msg}");
     assert!(!msg.contains("wrong-admin-pw"), "{msg}");
+}
+
+#[tokio::test]
+async fn waits_for_a_server_that_is_still_starting() {
+    logs();
+    // No wait here: the setup's own bounded backoff has to cover the start-up
+    // of the real server (the proxy answers 502 until pouchdb listens).
+    let pouch = spawn_pouchdb();
+    let (_proxy, url) = Proxy::start(pouch.port, "cluster_disabled").await;
+    let mut cfg = CouchdbSetupConfig::from_vars(vars(&url, "late_")).unwrap();
+    cfg.wait = Duration::from_secs(20);
+    let report = run_couchdb_setup(cfg).await.unwrap();
+    assert_eq!(report.count(Outcome::Created), report.steps.len());
+}
+
+#[tokio::test]
+async fn a_concurrent_writer_409_is_resolved_by_rereading() {
+    logs();
+    let pouch = start_pouchdb().await;
+    let (proxy, url) = Proxy::start(pouch.port, "cluster_disabled").await;
+    let p = "race_";
+    let doc_path = "/race_subjects/whisk-system";
+
+    // Create race: another writer creates the subject between GET (404) and PUT.
+    *proxy.race_on.lock().unwrap() = Some(doc_path.into());
+    let first = run_couchdb_setup(CouchdbSetupConfig::from_vars(vars(&url, p)).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        proxy.race_on.lock().unwrap().is_none(),
+        "race not triggered"
+    );
+    let conflicts = proxy
+        .take()
+        .iter()
+        .filter(|s| s.method == "PUT" && s.path == doc_path)
+        .count();
+    assert_eq!(conflicts, 2, "one PUT got 409, the retry succeeded");
+    // The other writer's document lacked the owned fields: the setup updated
+    // it, keeping the other writer's own field (the setup owns only
+    // _id/subject/namespaces of a subject).
+    assert_eq!(
+        first.outcome_of("document race_subjects/whisk-system"),
+        Some(Outcome::Updated)
+    );
+    let doc = admin_get(pouch.port, doc_path).await;
+    assert_eq!(doc["touched_by_another_writer"], true, "{doc}");
+    assert_eq!(doc["namespaces"][0]["key"], WHISK_SYSTEM_KEY);
+    assert!(doc["_rev"].as_str().unwrap().starts_with("2-"), "{doc}");
+
+    // Update race: the stored document changes between GET and PUT.
+    let mut cfg = CouchdbSetupConfig::from_vars(vars(&url, p)).unwrap();
+    cfg.namespaces[0].key = Secret::new("rotatedKey");
+    *proxy.race_on.lock().unwrap() = Some(doc_path.into());
+    let second = run_couchdb_setup(cfg).await.unwrap();
+    assert!(
+        proxy.race_on.lock().unwrap().is_none(),
+        "race not triggered"
+    );
+    assert_eq!(
+        second.outcome_of("document race_subjects/whisk-system"),
+        Some(Outcome::Updated)
+    );
+    let doc = admin_get(pouch.port, doc_path).await;
+    assert_eq!(doc["namespaces"][0]["key"], "rotatedKey");
+    // 2 (first run) → 3 (other writer) → 4 (setup after re-reading).
+    assert!(doc["_rev"].as_str().unwrap().starts_with("4-"), "{doc}");
 }

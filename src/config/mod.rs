@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 
 pub mod apihost;
 pub mod flavour;
+mod from_spec;
 
 pub use apihost::ApiHost;
 pub use flavour::Flavour;
+pub use from_spec::{CONTROLLER_IMAGE, CONTROLLER_TAG, OPERATOR_IMAGE};
 
 /// Facts about the cluster that the configuration depends on, read by the controller before
 /// each reconcile (nodes, storage classes, ingress classes). Pure data, so config is testable.

@@ -189,7 +189,7 @@ pub struct WhiskStatus {
     pub whisk_create: Option<WhiskCreateStatus>,
     /// Standard conditions (Ready, Progressing, Degraded).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
     /// The metadata.generation the status describes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -358,7 +358,7 @@ pub struct WhiskUserStatus {
     pub whisk_user_create: Option<BTreeMap<String, serde_json::Value>>,
     /// Standard conditions (Initialized, Ready).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
     /// The metadata.generation the status describes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -366,6 +366,10 @@ pub struct WhiskUserStatus {
 }
 
 /// Observed state of a `Workflows`.
+///
+/// The original declared `total`/`count` as strings but printed them as
+/// integer columns (and kopf never filled them); they are integers here so
+/// `kubectl get workflows` shows them.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(default)]
 pub struct WorkflowsStatus {
@@ -383,5 +387,29 @@ pub(crate) fn preserved_object(_: &mut SchemaGenerator) -> Schema {
         "type": "object",
         "nullable": true,
         "x-kubernetes-preserve-unknown-fields": true,
+    })
+}
+
+/// Schema of `status.conditions`: the shape of metav1.Condition with short
+/// descriptions (the upstream ones would add kilobytes to every CRD), keyed by
+/// `type` so server-side apply merges conditions one by one.
+pub(crate) fn conditions_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "Standard conditions, one per type.",
+        "type": "array",
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["type"],
+        "items": {
+            "type": "object",
+            "required": ["type", "status", "lastTransitionTime", "reason", "message"],
+            "properties": {
+                "type": {"description": "Condition type, e.g. Ready.", "type": "string"},
+                "status": {"description": "True, False or Unknown.", "type": "string", "enum": ["True", "False", "Unknown"]},
+                "reason": {"description": "CamelCase reason of the last transition.", "type": "string"},
+                "message": {"description": "Human-readable details.", "type": "string"},
+                "lastTransitionTime": {"description": "When the status last changed.", "type": "string", "format": "date-time"},
+                "observedGeneration": {"description": "metadata.generation the condition is based on.", "type": "integer", "format": "int64"},
+            },
+        },
     })
 }

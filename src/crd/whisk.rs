@@ -255,6 +255,16 @@ impl WhiskSpec {
         self.etcd.as_ref().or(self.ectd.as_ref())
     }
 
+    /// Top-level sections this version does not model, except the legacy `s3`
+    /// section of old samples: probably typos, worth a warning event.
+    pub fn unknown_sections(&self) -> Vec<&str> {
+        self.extra
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "s3")
+            .collect()
+    }
+
     /// The components section, or all-unset toggles when absent.
     pub fn components(&self) -> ComponentsSpec {
         self.components.clone().unwrap_or_default()
@@ -332,11 +342,14 @@ pub struct PreloaderSpec {
 }
 
 /// Component toggles (`spec.components`).
+///
+/// The CEL rules compare with `== true` so an explicit `null` (the fields are
+/// nullable) reads as "off" instead of failing the rule with a type error.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
 #[x_kube(
-    validation = Rule::new("!(has(self.minio) && self.minio && has(self.seaweedfs) && self.seaweedfs)").message("minio and seaweedfs cannot both be enabled"),
-    validation = Rule::new("!(has(self.static) && self.static) || (has(self.minio) && self.minio) || (has(self.seaweedfs) && self.seaweedfs) || (has(self.cosi) && self.cosi)").message("static requires an object store: enable minio, seaweedfs or cosi")
+    validation = Rule::new("!(has(self.minio) && self.minio == true && has(self.seaweedfs) && self.seaweedfs == true)").message("minio and seaweedfs cannot both be enabled"),
+    validation = Rule::new("!(has(self.static) && self.static == true) || (has(self.minio) && self.minio == true) || (has(self.seaweedfs) && self.seaweedfs == true) || (has(self.cosi) && self.cosi == true)").message("static requires an object store: enable minio, seaweedfs or cosi")
 )]
 pub struct ComponentsSpec {
     /// OpenWhisk controller (standalone unless invoker is enabled).

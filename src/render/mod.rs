@@ -34,9 +34,35 @@ fn environment() -> &'static Environment<'static> {
         {
             env.set_syntax(syntax);
         }
+        env.add_filter("conf_quote", conf_quote);
         env.set_loader(|name| Ok(assets::file(&format!("templates/{name}")).map(str::to_owned)));
         env
     })
+}
+
+/// Double-quotes a value for a configuration file parsed like C strings (redis.conf):
+/// backslash, quote and control characters are escaped, so any password stays one token.
+/// (`tojson` is not usable there: it writes `<` as `\u003c`, which redis.conf does not know.)
+fn conf_quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Any serializable value as a template value (for `context!`).
+pub fn value<T: Serialize>(value: T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(value))
 }
 
 /// Renders `templates/<name>` with `context`.
@@ -80,6 +106,12 @@ mod tests {
         let err = render("common/resources.yaml", context! { kind => "StatefulSet" })
             .expect_err("strict undefined");
         assert!(err.to_string().contains("common/resources.yaml"), "{err}");
+    }
+
+    #[test]
+    fn conf_quote_escapes_quotes_backslashes_and_controls() {
+        assert_eq!(conf_quote(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(conf_quote("x\ny <&>"), "\"x\\x0ay <&>\"");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use super::design::DATABASES;
 use super::http::{CouchClient, Response, encode_segment};
-use super::{Backoff, Env, Outcome, Secret, SetupError, SetupReport};
+use super::{Backoff, Env, EnvVar, Outcome, Secret, SetupError, SetupReport, optional, required};
 
 /// The node-local configuration API of CouchDB 2.2+ (`_local` = this node).
 const CONFIG_API: &str = "/_node/_local/_config";
@@ -57,7 +57,28 @@ const METADATA_ORDER: [&str; 23] = [
     "MILVUS_TOKEN",
     "MILVUS_DB_NAME",
 ];
-const METADATA_ENV_PREFIX: &str = "NUVOLARIS_METADATA_";
+/// Every `NUVOLARIS_METADATA_<KEY>` variable becomes an `env` entry `<KEY>` of
+/// the `nuvolaris` metadata document. Values may be secrets (S3 keys, …).
+pub const METADATA_ENV_PREFIX: &str = "NUVOLARIS_METADATA_";
+
+/// The environment of `setup couchdb` (see [`CouchdbSetupConfig`]).
+pub const COUCHDB_ENV: &[EnvVar] = &[
+    optional("COUCHDB_URL", "http://couchdb:5984"),
+    required("COUCHDB_ADMIN_USER", false),
+    required("COUCHDB_ADMIN_PASSWORD", true),
+    required("COUCHDB_CONTROLLER_USER", false),
+    required("COUCHDB_CONTROLLER_PASSWORD", true),
+    required("COUCHDB_INVOKER_USER", false),
+    required("COUCHDB_INVOKER_PASSWORD", true),
+    optional("COUCHDB_DB_PREFIX", "nuvolaris_"),
+    optional("COUCHDB_SINGLE_NODE", "true"),
+    required("OPENWHISK_NAMESPACES", true),
+    required("NUVOLARIS_PASSWORD", true),
+    optional("NUVOLARIS_EMAIL", "nuvolaris@nuvolaris.io"),
+    optional("COUCHDB_WAIT_SECONDS", "120"),
+    optional("COUCHDB_TIMEOUT_SECONDS", "10"),
+    optional("NUVOLARIS_BCRYPT_COST", "12"),
+];
 /// How often a document write is retried after a 409 (concurrent writer).
 const MAX_CONFLICTS: u32 = 3;
 
@@ -269,7 +290,10 @@ pub async fn run_couchdb_setup(cfg: CouchdbSetupConfig) -> Result<SetupReport, S
     let subjects = format!("{}subjects", cfg.db_prefix);
     for ns in &cfg.namespaces {
         let doc = subject_doc(ns);
-        let outcome = ensure_doc(&db, &subjects, &ns.name, |_| Ok(doc.clone())).await?;
+        let outcome = ensure_doc(&db, &subjects, &ns.name, |current| {
+            Ok(overlay(current, &doc))
+        })
+        .await?;
         report.record(format!("document {subjects}/{}", ns.name), outcome);
     }
 
@@ -535,6 +559,28 @@ async fn ensure_doc(
     })
 }
 
+/// The current document (without `_rev`) with the `owned` fields set.
+/// Fields written by others survive: `blocked` on a subject (set by an
+/// operator to block a namespace), `userenv` on the metadata document (the
+/// user's secrets, written by the whisk-system `secrets` action). The
+/// original overwrote whole documents and so dropped them.
+fn overlay(current: Option<&Value>, owned: &Value) -> Value {
+    let mut doc = match current {
+        Some(Value::Object(c)) => {
+            let mut c = c.clone();
+            c.remove("_rev");
+            c
+        }
+        _ => serde_json::Map::new(),
+    };
+    if let Value::Object(o) = owned {
+        for (k, v) in o {
+            doc.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(doc)
+}
+
 /// The subject document of one namespace (the original's `subject.json`).
 fn subject_doc(ns: &NamespaceAuth) -> Value {
     json!({
@@ -581,14 +627,18 @@ fn nuvolaris_metadata_doc(
         .into_iter()
         .map(|(key, value)| json!({ "key": key, "value": value }))
         .collect();
-    Ok(json!({
+    let mut owned = json!({
         "_id": "nuvolaris",
         "login": "nuvolaris",
         "password": hash,
         "email": cfg.nuvolaris_email,
         "env": env,
-        "quota": [],
-    }))
+    });
+    // The nuvolaris user has no quota; keep one if an administrator set it.
+    if current.and_then(|c| c.get("quota")).is_none() {
+        owned["quota"] = json!([]);
+    }
+    Ok(overlay(current, &owned))
 }
 
 #[cfg(test)]
@@ -616,6 +666,39 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+    }
+
+    #[test]
+    fn env_list_matches_what_from_vars_reads() {
+        let dummy = |v: &EnvVar| match v.name {
+            "OPENWHISK_NAMESPACES" => "nuvolaris=u:k".to_string(),
+            n => format!("value-of-{n}"),
+        };
+        let minimal: Vec<(String, String)> = COUCHDB_ENV
+            .iter()
+            .filter(|v| v.default.is_none())
+            .map(|v| (v.name.to_string(), dummy(v)))
+            .collect();
+        let cfg = CouchdbSetupConfig::from_vars(minimal.clone()).unwrap();
+        assert_eq!(cfg.url, "http://couchdb:5984");
+        assert_eq!(cfg.bcrypt_cost.to_string(), "12");
+        for (i, (name, _)) in minimal.iter().enumerate() {
+            let mut without = minimal.clone();
+            without.remove(i);
+            match CouchdbSetupConfig::from_vars(without) {
+                Err(SetupError::MissingEnv(n)) => assert_eq!(n, name),
+                other => panic!("{name} not required: {other:?}"),
+            }
+        }
+        // Defaults written out explicitly give the same configuration.
+        let mut explicit = minimal.clone();
+        explicit.extend(
+            COUCHDB_ENV
+                .iter()
+                .filter_map(|v| Some((v.name.to_string(), v.default?.to_string()))),
+        );
+        let explicit = CouchdbSetupConfig::from_vars(explicit).unwrap();
+        assert_eq!(format!("{explicit:?}"), format!("{cfg:?}"));
     }
 
     #[test]

@@ -20,8 +20,38 @@ mod resp;
 use std::fmt;
 use std::time::Duration;
 
-pub use couchdb::{CouchdbSetupConfig, run_couchdb_setup};
-pub use redis::{RedisSetupConfig, run_redis_setup};
+pub use couchdb::{
+    COUCHDB_ENV, CouchdbSetupConfig, METADATA_ENV_PREFIX, NamespaceAuth, parse_namespaces,
+    run_couchdb_setup,
+};
+pub use redis::{REDIS_ENV, RedisSetupConfig, run_redis_setup};
+
+/// One environment variable read by a setup command, so the Job manifests can
+/// be generated (or checked) from the same list the code reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: &'static str,
+    /// Set it from a Secret (`secretKeyRef`), never as a literal value.
+    pub secret: bool,
+    /// Default when unset; `None` means the variable is required.
+    pub default: Option<&'static str>,
+}
+
+const fn required(name: &'static str, secret: bool) -> EnvVar {
+    EnvVar {
+        name,
+        secret,
+        default: None,
+    }
+}
+
+const fn optional(name: &'static str, default: &'static str) -> EnvVar {
+    EnvVar {
+        name,
+        secret: false,
+        default: Some(default),
+    }
+}
 
 /// A secret value (password, auth key). Formatting it never shows the value.
 #[derive(Clone, PartialEq, Eq)]

@@ -17,7 +17,18 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::resp::{Connection, Reply, RespError};
-use super::{Backoff, Env, Outcome, Secret, SetupError, SetupReport};
+use super::{Backoff, Env, EnvVar, Outcome, Secret, SetupError, SetupReport, optional, required};
+
+/// The environment of `setup redis` (see [`RedisSetupConfig`]).
+pub const REDIS_ENV: &[EnvVar] = &[
+    optional("REDIS_ADDR", "redis:6379"),
+    required("REDIS_DEFAULT_PASSWORD", true),
+    optional("REDIS_NUVOLARIS_USER", "nuvolaris"),
+    required("REDIS_NUVOLARIS_PASSWORD", true),
+    optional("REDIS_NUVOLARIS_PREFIX", "nuvolaris:"),
+    optional("REDIS_WAIT_SECONDS", "120"),
+    optional("REDIS_TIMEOUT_SECONDS", "10"),
+];
 
 /// Configuration of `setup redis`.
 ///
@@ -117,9 +128,8 @@ pub async fn run_redis_setup(cfg: RedisSetupConfig) -> Result<SetupReport, Setup
     if outcome != Outcome::Unchanged {
         let password_rule = format!(">{}", cfg.password.expose());
         let keys_rule = format!("~{}*", cfg.prefix);
-        let reply = expect_ok(
-            &step,
-            conn.command(&[
+        let reply = conn
+            .command(&[
                 b"ACL",
                 b"SETUSER",
                 cfg.user.as_bytes(),
@@ -129,8 +139,15 @@ pub async fn run_redis_setup(cfg: RedisSetupConfig) -> Result<SetupReport, Setup
                 keys_rule.as_bytes(),
                 b"+@all",
             ])
-            .await,
-        )?;
+            .await;
+        // Redis quotes a rejected modifier in its error; never the password.
+        let reply = expect_ok(&step, reply).map_err(|e| match e {
+            SetupError::Redis { step, reason } => SetupError::Redis {
+                step,
+                reason: reason.replace(cfg.password.expose(), "***"),
+            },
+            other => other,
+        })?;
         if reply != Reply::Simple("OK".into()) {
             return Err(redis_err(&step, format!("unexpected reply {reply:?}")));
         }
@@ -289,6 +306,32 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn env_list_matches_what_from_vars_reads() {
+        let minimal: Vec<(String, String)> = REDIS_ENV
+            .iter()
+            .filter(|v| v.default.is_none())
+            .map(|v| (v.name.to_string(), "x".to_string()))
+            .collect();
+        let cfg = RedisSetupConfig::from_vars(minimal.clone()).unwrap();
+        for (i, (name, _)) in minimal.iter().enumerate() {
+            let mut without = minimal.clone();
+            without.remove(i);
+            match RedisSetupConfig::from_vars(without) {
+                Err(SetupError::MissingEnv(n)) => assert_eq!(n, name),
+                other => panic!("{name} not required: {other:?}"),
+            }
+        }
+        let mut explicit = minimal;
+        explicit.extend(
+            REDIS_ENV
+                .iter()
+                .filter_map(|v| Some((v.name.to_string(), v.default?.to_string()))),
+        );
+        let explicit = RedisSetupConfig::from_vars(explicit).unwrap();
+        assert_eq!(format!("{explicit:?}"), format!("{cfg:?}"));
     }
 
     #[test]

@@ -1,0 +1,6 @@
+#!/bin/sh
+set -e
+echo "hello  world"
+
+  indented line
+trailing spaces   

@@ -1,0 +1,155 @@
+//! Conformance: every directory under tests/kustomize/cases/ is built with our engine and
+//! with `kubectl kustomize` (kustomize v5.5, the oracle); the parsed objects must be equal
+//! (exactly within an object; across objects both the set and the order are compared).
+//!
+//! A case with an `expect-error.txt` must fail. Its first line says who must fail:
+//! `both` (we and kubectl) or `ours-only` (a kustomize feature we reject on purpose);
+//! each further line is a text our one-line error message must contain.
+//!
+//! Adding a case = adding a directory. `KUSTOMIZE_CASE=name` runs only the cases whose
+//! name contains `name`; `KUSTOMIZE_DUMP=1` prints our output (with `--nocapture`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use nuvolaris_operator::kustomize::{Object, build_dir, to_yaml};
+use serde::Deserialize;
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kustomize/cases")
+}
+
+fn case_dirs() -> Vec<PathBuf> {
+    let filter = std::env::var("KUSTOMIZE_CASE").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(cases_dir())
+        .expect("tests/kustomize/cases must exist")
+        .map(|e| e.expect("readable dir entry").path())
+        .filter(|p| p.is_dir())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().contains(&filter))
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn parse_docs(text: &str) -> Vec<Object> {
+    serde_yaml_ng::Deserializer::from_str(text)
+        .map(|d| Object::deserialize(d).expect("kubectl output is valid YAML"))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// Runs the oracle; Err carries stderr when kubectl reports a build failure.
+fn kubectl_kustomize(dir: &Path) -> Result<Vec<Object>, String> {
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("kubectl is required for the kustomize conformance suite (the oracle): {e}")
+        });
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(parse_docs(&String::from_utf8_lossy(&out.stdout)))
+}
+
+fn id(o: &Object) -> String {
+    format!(
+        "{}/{}/{}/{}",
+        o["apiVersion"].as_str().unwrap_or(""),
+        o["kind"].as_str().unwrap_or(""),
+        o["metadata"]["namespace"].as_str().unwrap_or(""),
+        o["metadata"]["name"].as_str().unwrap_or("")
+    )
+}
+
+fn check_case(dir: &Path) -> Result<(), String> {
+    let expect_error = std::fs::read_to_string(dir.join("expect-error.txt")).ok();
+    let ours = build_dir(dir);
+    if let Some(spec) = expect_error {
+        let mut lines = spec.lines();
+        let who = lines.next().unwrap_or("both").trim();
+        let err = match ours {
+            Ok(objs) => return Err(format!("expected an error, got {} objects", objs.len())),
+            Err(e) => e.to_string(),
+        };
+        if err.contains('\n') {
+            return Err(format!("error message is not one line: {err:?}"));
+        }
+        for needle in lines.map(str::trim).filter(|l| !l.is_empty()) {
+            if !err.contains(needle) {
+                return Err(format!("error {err:?} does not contain {needle:?}"));
+            }
+        }
+        if who == "both" && kubectl_kustomize(dir).is_ok() {
+            return Err(format!("kubectl succeeded but we fail with: {err}"));
+        }
+        return Ok(());
+    }
+    let theirs = kubectl_kustomize(dir).map_err(|e| format!("kubectl failed: {e}"))?;
+    let ours = ours.map_err(|e| format!("we fail where kubectl succeeds: {e}"))?;
+    if std::env::var_os("KUSTOMIZE_DUMP").is_some() {
+        println!("=== {}\n{}", dir.display(), to_yaml(&ours));
+    }
+
+    // our YAML output must read back to the same objects
+    let reparsed = parse_docs(&to_yaml(&ours));
+    if reparsed != ours {
+        return Err("to_yaml output does not parse back to the same objects".into());
+    }
+
+    let mut problems = Vec::new();
+    let (mut a, mut b) = (ours.clone(), theirs.clone());
+    a.sort_by_key(id);
+    b.sort_by_key(id);
+    let ids_a: Vec<String> = a.iter().map(id).collect();
+    let ids_b: Vec<String> = b.iter().map(id).collect();
+    if ids_a != ids_b {
+        problems.push(format!(
+            "object ids differ:\n  ours:    {ids_a:?}\n  kubectl: {ids_b:?}"
+        ));
+    } else {
+        for (x, y) in a.iter().zip(&b) {
+            if x != y {
+                problems.push(format!(
+                    "{} differs:\n--- ours\n{}--- kubectl\n{}",
+                    id(x),
+                    to_yaml(std::slice::from_ref(x)),
+                    to_yaml(std::slice::from_ref(y))
+                ));
+            }
+        }
+        let order_a: Vec<String> = ours.iter().map(id).collect();
+        let order_b: Vec<String> = theirs.iter().map(id).collect();
+        if order_a != order_b {
+            problems.push(format!(
+                "output order differs:\n  ours:    {order_a:?}\n  kubectl: {order_b:?}"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+#[test]
+fn kustomize_cases_match_kubectl() {
+    let dirs = case_dirs();
+    assert!(!dirs.is_empty(), "no case directories found");
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if let Err(e) = check_case(dir) {
+            failures.push(format!("=== case {name}\n{e}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from kubectl kustomize:\n{}",
+        failures.len(),
+        dirs.len(),
+        failures.join("\n")
+    );
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's test command: build the local control plane (cached), start it,
+# run the whole test suite against it, and always stop it again.
+# Extra arguments are passed to `cargo test`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash tools/cluster/cluster.sh build
+trap 'bash tools/cluster/cluster.sh down || echo "test.sh: cluster down failed" >&2' EXIT
+bash tools/cluster/cluster.sh up
+
+set +e
+cargo test --all-targets "$@"
+status=$?
+set -e
+if [ "$status" -ne 0 ]; then
+  echo "test.sh: cargo test failed (exit $status); control plane logs are in .cluster/logs until teardown" >&2
+  tail -n 20 .cluster/logs/*.log >&2 || true
+fi
+exit "$status"
