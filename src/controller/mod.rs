@@ -8,7 +8,6 @@ pub mod backoff;
 pub mod facts;
 pub mod reconcile;
 pub mod secrets;
-pub mod shim;
 pub mod status;
 
 use std::net::SocketAddr;
@@ -172,7 +171,8 @@ pub fn render_whisk(
     facts: &ClusterFacts,
     secrets: &GeneratedSecrets,
 ) -> Result<Vec<ComponentRender>, String> {
-    let cfg = shim::config_from_whisk(whisk, facts, secrets).map_err(|e| e.to_string())?;
+    let cfg =
+        crate::config::Config::from_whisk(whisk, facts, secrets).map_err(|e| e.to_string())?;
     crate::components::render_all(&cfg).map_err(|e| e.to_string())
 }
 
