@@ -397,9 +397,29 @@ async fn termination_signal() {
 pub async fn run_daemon(opts: DaemonOptions) -> Result<(), Error> {
     crate::telemetry::init(opts.log_format);
     let client = Client::try_default().await.map_err(Error::Client)?;
+    let listen = opts.listen;
+    // Bind before anything else, so a taken port fails the start instead of going unnoticed.
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| Error::Http { listen, source })?;
+    let shutdown = async {
+        termination_signal().await;
+        tracing::info!("termination signal: shutting down");
+    };
+    run_daemon_with(client, opts, listener, Arc::new(render_whisk), shutdown).await
+}
+
+/// [`run_daemon`] with its inputs given: the client, the bound listener of the HTTP endpoints,
+/// the render step and what ends the run (tests use it to run a whole daemon in-process).
+pub async fn run_daemon_with(
+    client: Client,
+    opts: DaemonOptions,
+    listener: tokio::net::TcpListener,
+    render: Arc<RenderFn>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
     let health = Arc::new(Health::default());
     let metrics = Arc::new(Metrics::new());
-
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {
         let mut rx = stop_rx.clone();
@@ -408,17 +428,10 @@ pub async fn run_daemon(opts: DaemonOptions) -> Result<(), Error> {
         }
     };
     tokio::spawn(async move {
-        termination_signal().await;
-        tracing::info!("termination signal: shutting down");
+        shutdown.await;
         let _ = stop_tx.send(true);
     });
-
     let router = crate::health::router(health.clone(), metrics.clone());
-    let listen = opts.listen;
-    // Bind before anything else, so a taken port fails the start instead of going unnoticed.
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| Error::Http { listen, source })?;
     let server = tokio::spawn(crate::health::serve(listener, router, stopped()));
 
     let controller = {
@@ -428,7 +441,7 @@ pub async fn run_daemon(opts: DaemonOptions) -> Result<(), Error> {
             selector: opts.selector.clone(),
             concurrency: opts.concurrency,
             crd_wait: Duration::from_secs(opts.crd_wait_seconds),
-            render: Arc::new(render_whisk),
+            render,
         };
         let shutdown = stopped();
         let health = health.clone();
