@@ -1,1 +1,502 @@
-//! (stub) filled in by its owner
+//! Server-side apply in dependency order, prune by label, readiness checks: one shared
+//! mechanism used for every component, so a component only renders objects.
+//!
+//! - [`prepare`] (pure): namespace, labels, ownerReference, content hash, order.
+//! - [`Applier::apply_all`]: server-side apply (field manager [`MANAGER`], forced), skipping
+//!   objects whose live copy carries the same content hash, so a no-op reconcile writes nothing.
+//! - [`Applier::prune`]: deletes labelled children that the current render no longer contains.
+//! - [`evaluate`]: readiness of the applied workloads and Jobs.
+//!
+//! Pruning policy: PersistentVolumeClaims, PersistentVolumes, Namespaces and CRDs are never
+//! deleted by the operator (see [`kinds::KnownKind::prunable`]). Data therefore survives
+//! disabling a component and deleting the Whisk CR; a PVC is removed by hand when its data is
+//! no longer wanted. Because PVCs do carry an ownerReference, Kubernetes garbage collection
+//! would remove them with the CR: to keep data, `prepare` does not add one to PVCs
+//! (StatefulSet volumeClaimTemplates are not owned by the CR either).
+//!
+//! Drift: an object is re-applied when its rendered content changes (hash annotation
+//! [`ANNOTATION_APPLIED_HASH`]) or when it is missing. Manual edits of fields the operator sets,
+//! which leave the hash annotation in place, are not reverted until the rendered content changes;
+//! this is the price of zero writes on a no-op reconcile.
+
+pub mod kinds;
+pub mod prepare;
+pub mod readiness;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PropagationPolicy};
+use kube::core::{ApiResource, GroupVersionKind};
+use kube::{Api, Client};
+use serde_json::Value;
+
+pub use prepare::{OwnerInfo, content_hash, operator_labels, owner_selector, prepare};
+pub use readiness::{ComponentHealth, evaluate};
+
+use crate::components::Object;
+use prepare::str_at;
+
+/// Field manager of every server-side apply, and `app.kubernetes.io/managed-by` value.
+pub const MANAGER: &str = "nuvolaris-operator";
+pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub const LABEL_WHISK: &str = "nuvolaris.org/whisk";
+/// Namespace of the owning CR; lets cluster-scoped children of two CRs with the same name
+/// in different namespaces be told apart.
+pub const LABEL_WHISK_NAMESPACE: &str = "nuvolaris.org/whisk-namespace";
+pub const LABEL_COMPONENT: &str = "nuvolaris.org/component";
+/// Hash of the applied content, compared before applying to skip unchanged objects.
+pub const ANNOTATION_APPLIED_HASH: &str = "nuvolaris.org/applied-hash";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("{action} {object}: {source}")]
+    Kube {
+        action: &'static str,
+        object: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("rendered object lacks apiVersion, kind or metadata.name: {0}")]
+    Malformed(String),
+    #[error("kind {kind} ({api_version}) is not served by the cluster: {source}")]
+    UnknownKind {
+        api_version: String,
+        kind: String,
+        #[source]
+        source: kube::Error,
+    },
+}
+
+/// What an apply or prune did. `writes()` is the number of mutating API calls.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Objects server-side applied (created or changed).
+    pub applied: usize,
+    /// Objects skipped because the live copy has the same content hash.
+    pub unchanged: usize,
+    /// Jobs deleted because their (immutable) template changed; created on a later pass.
+    pub recreated: usize,
+    /// Objects waiting for a previous deletion to finish before they can be applied.
+    pub pending: usize,
+    /// Objects deleted by prune or cleanup.
+    pub deleted: usize,
+}
+
+impl ApplyReport {
+    pub fn writes(&self) -> usize {
+        self.applied + self.recreated + self.deleted
+    }
+
+    pub fn add(&mut self, other: &ApplyReport) {
+        self.applied += other.applied;
+        self.unchanged += other.unchanged;
+        self.recreated += other.recreated;
+        self.pending += other.pending;
+        self.deleted += other.deleted;
+    }
+}
+
+/// Identity of an object for prune decisions (the API version does not matter).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    pub group: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectKey {
+    pub fn of(object: &Object) -> Option<ObjectKey> {
+        let (group, _) = kinds::split_api_version(str_at(object, &["apiVersion"])?);
+        Some(ObjectKey {
+            group: group.to_string(),
+            kind: str_at(object, &["kind"])?.to_string(),
+            namespace: str_at(object, &["metadata", "namespace"]).map(str::to_string),
+            name: str_at(object, &["metadata", "name"])?.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// A resolved kind: how to reach it through the dynamic API.
+#[derive(Debug, Clone)]
+struct Resolved {
+    resource: ApiResource,
+    namespaced: bool,
+}
+
+/// Applies rendered objects through the dynamic API. Keeps a cache of kind → REST resource
+/// for kinds outside [`kinds::KNOWN_KINDS`] (filled by discovery, dropped on a 404).
+pub struct Applier {
+    client: Client,
+    discovered: Mutex<HashMap<(String, String, String), Resolved>>,
+    /// Kinds prune may not list (403: the operator's RBAC does not cover them, so it cannot
+    /// have created them either) or the cluster does not serve (404), skipped until the
+    /// instant: spares a failing call per kind on every reconcile.
+    unlistable: Mutex<HashMap<String, std::time::Instant>>,
+}
+
+/// How long a kind that could not be listed is skipped by prune.
+const UNLISTABLE_FOR: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn is_status(err: &kube::Error, code: u16) -> bool {
+    matches!(err, kube::Error::Api(status) if status.code == code)
+}
+
+impl Applier {
+    pub fn new(client: Client) -> Self {
+        Applier {
+            client,
+            discovered: Mutex::new(HashMap::new()),
+            unlistable: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn resolve(&self, api_version: &str, kind: &str) -> Result<Resolved, ApplyError> {
+        let (group, version) = kinds::split_api_version(api_version);
+        let gvk = GroupVersionKind::gvk(group, version, kind);
+        if let Some(known) = kinds::known(group, kind).filter(|k| k.version == version) {
+            return Ok(Resolved {
+                resource: ApiResource::from_gvk_with_plural(&gvk, known.plural),
+                namespaced: known.namespaced,
+            });
+        }
+        let key = (group.to_string(), version.to_string(), kind.to_string());
+        if let Some(found) = self.cache_get(&key) {
+            return Ok(found);
+        }
+        let (resource, capabilities) = kube::discovery::pinned_kind(&self.client, &gvk)
+            .await
+            .map_err(|source| ApplyError::UnknownKind {
+                api_version: api_version.to_string(),
+                kind: kind.to_string(),
+                source,
+            })?;
+        let resolved = Resolved {
+            resource,
+            namespaced: capabilities.scope == kube::discovery::Scope::Namespaced,
+        };
+        if let Ok(mut cache) = self.discovered.lock() {
+            cache.insert(key, resolved.clone());
+        }
+        Ok(resolved)
+    }
+
+    fn cache_get(&self, key: &(String, String, String)) -> Option<Resolved> {
+        self.discovered.lock().ok()?.get(key).cloned()
+    }
+
+    fn skipped(&self, key: &str) -> bool {
+        self.unlistable
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key).copied())
+            .is_some_and(|until| std::time::Instant::now() < until)
+    }
+
+    fn skip(&self, key: &str) {
+        if let Ok(mut map) = self.unlistable.lock() {
+            map.insert(key.to_string(), std::time::Instant::now() + UNLISTABLE_FOR);
+        }
+    }
+
+    fn forget(&self, api_version: &str, kind: &str) {
+        let (group, version) = kinds::split_api_version(api_version);
+        if let Ok(mut cache) = self.discovered.lock() {
+            cache.remove(&(group.to_string(), version.to_string(), kind.to_string()));
+        }
+    }
+
+    fn api(&self, resolved: &Resolved, namespace: Option<&str>) -> Api<DynamicObject> {
+        match (resolved.namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &resolved.resource),
+            (true, None) => Api::default_namespaced_with(self.client.clone(), &resolved.resource),
+            (false, _) => Api::all_with(self.client.clone(), &resolved.resource),
+        }
+    }
+
+    /// Server-side applies `objects` (already [`prepare`]d) in order. Stops at the first error:
+    /// later objects may depend on the failed one.
+    pub async fn apply_all(&self, objects: &[Object]) -> Result<ApplyReport, ApplyError> {
+        let mut report = ApplyReport::default();
+        for object in objects {
+            self.apply_one(object, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn apply_one(&self, object: &Object, report: &mut ApplyReport) -> Result<(), ApplyError> {
+        let malformed = || ApplyError::Malformed(truncate(&object.to_string(), 200));
+        let api_version = str_at(object, &["apiVersion"]).ok_or_else(malformed)?;
+        let kind = str_at(object, &["kind"]).ok_or_else(malformed)?;
+        let name = str_at(object, &["metadata", "name"]).ok_or_else(malformed)?;
+        let namespace = str_at(object, &["metadata", "namespace"]);
+        let shown = ObjectKey::of(object)
+            .map(|k| k.to_string())
+            .unwrap_or_default();
+        let wrap = |action: &'static str| {
+            let shown = shown.clone();
+            move |source| ApplyError::Kube {
+                action,
+                object: shown,
+                source,
+            }
+        };
+        let resolved = self.resolve(api_version, kind).await?;
+        let api = self.api(&resolved, namespace);
+        let desired_hash = str_at(
+            object,
+            &["metadata", "annotations", ANNOTATION_APPLIED_HASH],
+        );
+
+        let live = match api.get_metadata_opt(name).await {
+            Ok(live) => live,
+            Err(err) if is_status(&err, 404) => {
+                // The kind itself vanished (CRD removed): rediscover next time.
+                self.forget(api_version, kind);
+                return Err(wrap("read")(err));
+            }
+            Err(err) => return Err(wrap("read")(err)),
+        };
+        if let Some(live) = live {
+            if live.metadata.deletion_timestamp.is_some() {
+                report.pending += 1;
+                return Ok(());
+            }
+            let live_hash = live
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(ANNOTATION_APPLIED_HASH))
+                .map(String::as_str);
+            if desired_hash.is_some() && live_hash == desired_hash {
+                report.unchanged += 1;
+                return Ok(());
+            }
+            if kind == "Job" && api_version == "batch/v1" {
+                // A Job's template is immutable: replace the Job; it is created again on the
+                // next pass, once the old one is gone.
+                let params = DeleteParams {
+                    propagation_policy: Some(PropagationPolicy::Background),
+                    ..DeleteParams::default()
+                };
+                match api.delete(name, &params).await {
+                    Ok(_) => {}
+                    Err(err) if is_status(&err, 404) => {}
+                    Err(err) => return Err(wrap("delete")(err)),
+                }
+                tracing::info!(object = %shown, "job changed: deleted for re-creation");
+                report.recreated += 1;
+                report.pending += 1;
+                return Ok(());
+            }
+        }
+        let params = PatchParams::apply(MANAGER).force();
+        api.patch(name, &params, &Patch::Apply(object))
+            .await
+            .map_err(wrap("apply"))?;
+        tracing::debug!(object = %shown, "applied");
+        report.applied += 1;
+        Ok(())
+    }
+
+    /// Deletes the children of the Whisk `whisk_name` in `whisk_namespace` (found by label)
+    /// that are not in `keep`. Looks at every prunable known kind plus `extra` kinds
+    /// (`(apiVersion, kind)`, e.g. the kinds of the current render); kinds the cluster does not
+    /// serve are skipped.
+    pub async fn prune(
+        &self,
+        whisk_namespace: &str,
+        whisk_name: &str,
+        keep: &BTreeSet<ObjectKey>,
+        extra: &[(String, String)],
+        cluster_scoped_only: bool,
+    ) -> Result<ApplyReport, ApplyError> {
+        let mut report = ApplyReport::default();
+        let selector = owner_selector(whisk_name, whisk_namespace);
+        let mut targets: Vec<(String, String)> = kinds::KNOWN_KINDS
+            .iter()
+            .filter(|k| k.prunable)
+            .map(|k| {
+                let api_version = if k.group.is_empty() {
+                    k.version.to_string()
+                } else {
+                    format!("{}/{}", k.group, k.version)
+                };
+                (api_version, k.kind.to_string())
+            })
+            .collect();
+        for (api_version, kind) in extra {
+            let (group, _) = kinds::split_api_version(api_version);
+            let never = kinds::known(group, kind).is_some_and(|k| !k.prunable);
+            if !never && !targets.iter().any(|(_, k)| k == kind) {
+                targets.push((api_version.clone(), kind.clone()));
+            }
+        }
+        // Delete in reverse apply order: exposure and workloads before their configuration.
+        targets.sort_by_key(|(_, kind)| std::cmp::Reverse(kinds::apply_rank(kind)));
+        for (api_version, kind) in targets {
+            let skip_key = format!("{api_version}/{kind}");
+            if self.skipped(&skip_key) {
+                continue;
+            }
+            let resolved = match self.resolve(&api_version, &kind).await {
+                Ok(resolved) => resolved,
+                Err(ApplyError::UnknownKind { .. }) => {
+                    self.skip(&skip_key);
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
+            if cluster_scoped_only && resolved.namespaced {
+                continue;
+            }
+            // Namespaced children live in the CR's namespace, except the few rendered elsewhere:
+            // list across namespaces only when the render named another one.
+            let api: Api<DynamicObject> = if resolved.namespaced {
+                Api::namespaced_with(self.client.clone(), whisk_namespace, &resolved.resource)
+            } else {
+                Api::all_with(self.client.clone(), &resolved.resource)
+            };
+            let list = match api
+                .list_metadata(&ListParams::default().labels(&selector))
+                .await
+            {
+                Ok(list) => list,
+                Err(err) if is_status(&err, 404) || is_status(&err, 403) => {
+                    tracing::debug!(kind = %skip_key, error = %err, "prune skips a kind it cannot list");
+                    self.skip(&skip_key);
+                    continue;
+                }
+                Err(source) => {
+                    return Err(ApplyError::Kube {
+                        action: "list",
+                        object: kind.clone(),
+                        source,
+                    });
+                }
+            };
+            let (group, _) = kinds::split_api_version(&api_version);
+            for item in list.items {
+                let Some(name) = item.metadata.name.clone() else {
+                    continue;
+                };
+                if item.metadata.deletion_timestamp.is_some() {
+                    continue;
+                }
+                let key = ObjectKey {
+                    group: group.to_string(),
+                    kind: kind.clone(),
+                    namespace: item.metadata.namespace.clone(),
+                    name: name.clone(),
+                };
+                if keep.contains(&key) {
+                    continue;
+                }
+                let params = DeleteParams {
+                    propagation_policy: Some(PropagationPolicy::Background),
+                    ..DeleteParams::default()
+                };
+                match api.delete(&name, &params).await {
+                    Ok(_) => {
+                        tracing::info!(object = %key, "pruned");
+                        report.deleted += 1;
+                    }
+                    Err(err) if is_status(&err, 404) => {}
+                    Err(source) => {
+                        return Err(ApplyError::Kube {
+                            action: "delete",
+                            object: key.to_string(),
+                            source,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// `(apiVersion, kind)` of each object, deduplicated.
+pub fn kinds_of(objects: &[Object]) -> Vec<(String, String)> {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for object in objects {
+        if let (Some(api_version), Some(kind)) = (
+            object.get("apiVersion").and_then(Value::as_str),
+            object.get("kind").and_then(Value::as_str),
+        ) {
+            let pair = (api_version.to_string(), kind.to_string());
+            if !seen.contains(&pair) {
+                seen.push(pair);
+            }
+        }
+    }
+    seen
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn object_key_ignores_version() {
+        let a = ObjectKey::of(&json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "a", "namespace": "n"}})).unwrap();
+        let b = ObjectKey::of(&json!({"apiVersion": "networking.k8s.io/v1beta1", "kind": "Ingress", "metadata": {"name": "a", "namespace": "n"}})).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_string(), "Ingress n/a");
+    }
+
+    #[test]
+    fn writes_count_mutations_only() {
+        let report = ApplyReport {
+            applied: 2,
+            unchanged: 5,
+            recreated: 1,
+            pending: 1,
+            deleted: 3,
+        };
+        assert_eq!(report.writes(), 6);
+        assert_eq!(ApplyReport::default().writes(), 0);
+    }
+
+    #[test]
+    fn kinds_are_deduplicated_in_order() {
+        let objects = vec![
+            json!({"apiVersion": "v1", "kind": "Secret"}),
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet"}),
+            json!({"apiVersion": "v1", "kind": "Secret"}),
+        ];
+        assert_eq!(
+            kinds_of(&objects),
+            vec![
+                ("v1".to_string(), "Secret".to_string()),
+                ("apps/v1".into(), "StatefulSet".into())
+            ]
+        );
+    }
+}

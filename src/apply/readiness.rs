@@ -1,0 +1,314 @@
+//! Readiness of applied objects. The judgement is pure (typed object → health); `evaluate`
+//! only fetches the live workloads.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use kube::{Api, Client};
+
+use super::ApplyError;
+use super::prepare::str_at;
+use crate::components::Object;
+
+/// The health of one component (or one object).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComponentHealth {
+    Ready,
+    /// Not there yet; the message says what is awaited.
+    Progressing(String),
+    /// Will not get there without a change (e.g. a setup Job failed).
+    Failed(String),
+}
+
+impl ComponentHealth {
+    pub fn is_ready(&self) -> bool {
+        matches!(self, ComponentHealth::Ready)
+    }
+
+    /// Combines the health of parts: any failure wins, then anything in progress.
+    pub fn combine(parts: impl IntoIterator<Item = ComponentHealth>) -> ComponentHealth {
+        let mut failed = Vec::new();
+        let mut progressing = Vec::new();
+        for part in parts {
+            match part {
+                ComponentHealth::Ready => {}
+                ComponentHealth::Progressing(message) => progressing.push(message),
+                ComponentHealth::Failed(message) => failed.push(message),
+            }
+        }
+        if !failed.is_empty() {
+            ComponentHealth::Failed(failed.join("; "))
+        } else if !progressing.is_empty() {
+            ComponentHealth::Progressing(progressing.join("; "))
+        } else {
+            ComponentHealth::Ready
+        }
+    }
+}
+
+fn generation_observed(generation: Option<i64>, observed: Option<i64>) -> bool {
+    match (generation, observed) {
+        (Some(generation), Some(observed)) => observed >= generation,
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+pub fn statefulset_health(sts: &StatefulSet) -> ComponentHealth {
+    let name = sts.metadata.name.as_deref().unwrap_or("?");
+    let want = sts.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let Some(status) = &sts.status else {
+        return ComponentHealth::Progressing(format!("StatefulSet {name}: no status yet"));
+    };
+    if !generation_observed(sts.metadata.generation, status.observed_generation) {
+        return ComponentHealth::Progressing(format!(
+            "StatefulSet {name}: spec change not observed yet"
+        ));
+    }
+    let ready = status.ready_replicas.unwrap_or(0);
+    if ready < want {
+        return ComponentHealth::Progressing(format!("StatefulSet {name}: {ready}/{want} ready"));
+    }
+    let on_delete = sts
+        .spec
+        .as_ref()
+        .and_then(|s| s.update_strategy.as_ref())
+        .and_then(|u| u.type_.as_deref())
+        == Some("OnDelete");
+    let rolled = match (&status.current_revision, &status.update_revision) {
+        (Some(current), Some(update)) => current == update,
+        _ => true,
+    };
+    if !on_delete && (!rolled || status.updated_replicas.unwrap_or(0) < want) {
+        return ComponentHealth::Progressing(format!("StatefulSet {name}: rolling out"));
+    }
+    ComponentHealth::Ready
+}
+
+pub fn deployment_health(dep: &Deployment) -> ComponentHealth {
+    let name = dep.metadata.name.as_deref().unwrap_or("?");
+    let want = dep.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let Some(status) = &dep.status else {
+        return ComponentHealth::Progressing(format!("Deployment {name}: no status yet"));
+    };
+    if !generation_observed(dep.metadata.generation, status.observed_generation) {
+        return ComponentHealth::Progressing(format!(
+            "Deployment {name}: spec change not observed yet"
+        ));
+    }
+    let conditions = status.conditions.as_deref().unwrap_or_default();
+    if let Some(stuck) = conditions.iter().find(|c| {
+        c.type_ == "Progressing"
+            && c.status == "False"
+            && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+    }) {
+        return ComponentHealth::Failed(format!(
+            "Deployment {name}: {}",
+            stuck
+                .message
+                .as_deref()
+                .unwrap_or("progress deadline exceeded")
+        ));
+    }
+    let available = conditions
+        .iter()
+        .any(|c| c.type_ == "Available" && c.status == "True");
+    let updated = status.updated_replicas.unwrap_or(0);
+    let total = status.replicas.unwrap_or(0);
+    if !available || updated < want || total > updated {
+        return ComponentHealth::Progressing(format!(
+            "Deployment {name}: {}/{want} available, {updated} updated",
+            status.available_replicas.unwrap_or(0)
+        ));
+    }
+    ComponentHealth::Ready
+}
+
+pub fn daemonset_health(ds: &DaemonSet) -> ComponentHealth {
+    let name = ds.metadata.name.as_deref().unwrap_or("?");
+    let Some(status) = &ds.status else {
+        return ComponentHealth::Progressing(format!("DaemonSet {name}: no status yet"));
+    };
+    if !generation_observed(ds.metadata.generation, status.observed_generation) {
+        return ComponentHealth::Progressing(format!(
+            "DaemonSet {name}: spec change not observed yet"
+        ));
+    }
+    let want = status.desired_number_scheduled;
+    let ready = status.number_ready;
+    if ready < want || status.updated_number_scheduled.unwrap_or(0) < want {
+        return ComponentHealth::Progressing(format!("DaemonSet {name}: {ready}/{want} ready"));
+    }
+    ComponentHealth::Ready
+}
+
+pub fn job_health(job: &Job) -> ComponentHealth {
+    let name = job.metadata.name.as_deref().unwrap_or("?");
+    let conditions = job
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default();
+    let is_true = |kind: &str| {
+        conditions
+            .iter()
+            .find(|c| c.type_ == kind && c.status == "True")
+    };
+    if let Some(failed) = is_true("Failed") {
+        return ComponentHealth::Failed(format!(
+            "Job {name} failed: {}{}",
+            failed.reason.as_deref().unwrap_or("Failed"),
+            failed
+                .message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        ));
+    }
+    if is_true("Complete").is_some() {
+        return ComponentHealth::Ready;
+    }
+    ComponentHealth::Progressing(format!("Job {name}: not complete yet"))
+}
+
+/// Fetches the live workloads among `objects` (prepared, so they carry their namespace) and
+/// judges them. Other kinds count as ready once applied: they have no rollout to wait for.
+pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<ComponentHealth, ApplyError> {
+    let mut parts = Vec::new();
+    for object in objects {
+        let (Some(api_version), Some(kind), Some(name)) = (
+            str_at(object, &["apiVersion"]),
+            str_at(object, &["kind"]),
+            str_at(object, &["metadata", "name"]),
+        ) else {
+            continue;
+        };
+        let namespace = str_at(object, &["metadata", "namespace"]).unwrap_or("default");
+        let missing = || ComponentHealth::Progressing(format!("{kind} {name}: not created yet"));
+        let wrap = |source| ApplyError::Kube {
+            action: "read",
+            object: format!("{kind} {namespace}/{name}"),
+            source,
+        };
+        let health = match (api_version, kind) {
+            ("apps/v1", "StatefulSet") => Api::<StatefulSet>::namespaced(client.clone(), namespace)
+                .get_opt(name)
+                .await
+                .map_err(wrap)?
+                .map_or_else(missing, |o| statefulset_health(&o)),
+            ("apps/v1", "Deployment") => Api::<Deployment>::namespaced(client.clone(), namespace)
+                .get_opt(name)
+                .await
+                .map_err(wrap)?
+                .map_or_else(missing, |o| deployment_health(&o)),
+            ("apps/v1", "DaemonSet") => Api::<DaemonSet>::namespaced(client.clone(), namespace)
+                .get_opt(name)
+                .await
+                .map_err(wrap)?
+                .map_or_else(missing, |o| daemonset_health(&o)),
+            ("batch/v1", "Job") => Api::<Job>::namespaced(client.clone(), namespace)
+                .get_opt(name)
+                .await
+                .map_err(wrap)?
+                .map_or_else(missing, |o| job_health(&o)),
+            _ => ComponentHealth::Ready,
+        };
+        parts.push(health);
+    }
+    Ok(ComponentHealth::combine(parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sts(value: serde_json::Value) -> StatefulSet {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn statefulset_ready_only_when_all_replicas_ready_and_rolled_out() {
+        let base = json!({"metadata": {"name": "couchdb", "generation": 2}, "spec": {"replicas": 1, "selector": {}, "template": {}, "serviceName": "couchdb"}});
+        let mut s = base.clone();
+        assert!(matches!(
+            statefulset_health(&sts(s.clone())),
+            ComponentHealth::Progressing(_)
+        ));
+        s["status"] = json!({"replicas": 1, "observedGeneration": 2, "readyReplicas": 0});
+        assert!(
+            matches!(statefulset_health(&sts(s.clone())), ComponentHealth::Progressing(m) if m.contains("0/1"))
+        );
+        s["status"] = json!({"replicas": 1, "observedGeneration": 2, "readyReplicas": 1, "updatedReplicas": 1, "currentRevision": "a", "updateRevision": "b"});
+        assert!(
+            matches!(statefulset_health(&sts(s.clone())), ComponentHealth::Progressing(m) if m.contains("rolling"))
+        );
+        s["status"] = json!({"replicas": 1, "observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1, "currentRevision": "b", "updateRevision": "b"});
+        assert!(
+            matches!(statefulset_health(&sts(s.clone())), ComponentHealth::Progressing(m) if m.contains("not observed"))
+        );
+        s["status"]["observedGeneration"] = json!(2);
+        assert_eq!(statefulset_health(&sts(s)), ComponentHealth::Ready);
+    }
+
+    #[test]
+    fn deployment_needs_available_and_updated() {
+        let mut d = json!({"metadata": {"name": "api", "generation": 1}, "spec": {"replicas": 2, "selector": {}, "template": {}},
+            "status": {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2,
+                "conditions": [{"type": "Available", "status": "True"}]}});
+        let dep = |v: &serde_json::Value| serde_json::from_value::<Deployment>(v.clone()).unwrap();
+        assert_eq!(deployment_health(&dep(&d)), ComponentHealth::Ready);
+        d["status"]["replicas"] = json!(3);
+        assert!(matches!(
+            deployment_health(&dep(&d)),
+            ComponentHealth::Progressing(_)
+        ));
+        d["status"]["conditions"] = json!([{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "too slow"}]);
+        assert!(
+            matches!(deployment_health(&dep(&d)), ComponentHealth::Failed(m) if m.contains("too slow"))
+        );
+    }
+
+    #[test]
+    fn job_complete_failed_or_running() {
+        let job = |conditions: serde_json::Value| -> Job {
+            serde_json::from_value(
+                json!({"metadata": {"name": "couchdb-init"}, "status": {"conditions": conditions}}),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            job_health(&job(json!([{"type": "Complete", "status": "True"}]))),
+            ComponentHealth::Ready
+        );
+        let failed = job_health(&job(
+            json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]),
+        ));
+        assert!(
+            matches!(&failed, ComponentHealth::Failed(m) if m.contains("couchdb-init") && m.contains("BackoffLimitExceeded")),
+            "{failed:?}"
+        );
+        assert!(matches!(
+            job_health(&job(json!([]))),
+            ComponentHealth::Progressing(_)
+        ));
+    }
+
+    #[test]
+    fn combine_prefers_failure_then_progress() {
+        use ComponentHealth::*;
+        assert_eq!(ComponentHealth::combine([Ready, Ready]), Ready);
+        assert_eq!(
+            ComponentHealth::combine([Ready, Progressing("a".into())]),
+            Progressing("a".into())
+        );
+        assert_eq!(
+            ComponentHealth::combine([
+                Progressing("a".into()),
+                Failed("b".into()),
+                Failed("c".into())
+            ]),
+            Failed("b; c".into())
+        );
+        assert_eq!(ComponentHealth::combine([]), Ready);
+    }
+}

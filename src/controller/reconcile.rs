@@ -1,0 +1,466 @@
+//! One reconcile of one Whisk. Never blocks on a rollout: it applies what is rendered, looks at
+//! readiness once, writes the status if it changed and requeues (soon while something is in
+//! progress, every few minutes otherwise as a drift check).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{DynamicObject, Patch, PatchParams};
+use kube::core::{ApiResource, DeserializeGuard, error_boundary::InvalidObject};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType};
+use kube::runtime::finalizer::{self, finalizer};
+use kube::{Api, Resource, ResourceExt};
+use serde_json::{Value, json};
+
+use super::status::{ComponentOutcome, Outcome, Verdict, desired_status, needs_write};
+use super::{Context, Error, Whisk, facts, secrets};
+use crate::apply::{
+    ApplyReport, ComponentHealth, MANAGER, ObjectKey, OwnerInfo, evaluate, kinds_of, prepare,
+};
+use crate::components::ComponentRender;
+use crate::config::GENERATED_SECRET_NAME;
+
+/// Our finalizer: cluster-scoped children (which garbage collection cannot reach through an
+/// ownerReference) are deleted before the Whisk goes away.
+pub const FINALIZER: &str = "nuvolaris.org/cleanup";
+/// The finalizer the Python (kopf) operator put on Whisks; removed on sight, or deleting an
+/// existing Whisk would hang forever.
+pub const LEGACY_FINALIZER: &str = "kopf.zalando.org/KopfFinalizerMarker";
+
+pub const REQUEUE_PROGRESSING: Duration = Duration::from_secs(10);
+pub const REQUEUE_SETTLED: Duration = Duration::from_secs(300);
+/// Cleanup gives up (and releases the Whisk) this long after deletion was requested.
+pub const CLEANUP_DEADLINE: Duration = Duration::from_secs(60);
+
+fn whisk_resource() -> ApiResource {
+    ApiResource::erase::<Whisk>(&())
+}
+
+fn key_of(meta: &ObjectMeta) -> String {
+    format!(
+        "{}/{}",
+        meta.namespace.as_deref().unwrap_or(""),
+        meta.name.as_deref().unwrap_or("")
+    )
+}
+
+fn reference_of(meta: &ObjectMeta) -> ObjectReference {
+    ObjectReference {
+        api_version: Some(Whisk::api_version(&()).into_owned()),
+        kind: Some(Whisk::kind(&()).into_owned()),
+        name: meta.name.clone(),
+        namespace: meta.namespace.clone(),
+        uid: meta.uid.clone(),
+        ..ObjectReference::default()
+    }
+}
+
+fn kube_err(what: &'static str) -> impl FnOnce(kube::Error) -> Error {
+    move |source| Error::Kube { what, source }
+}
+
+/// Entry point of the controller for one (possibly malformed) Whisk.
+pub async fn reconcile(
+    guard: Arc<DeserializeGuard<Whisk>>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
+    let started = Instant::now();
+    let key = key_of(guard.meta());
+    let result = match &guard.0 {
+        Ok(whisk) => reconcile_whisk(whisk, &ctx).await,
+        Err(invalid) => reconcile_malformed(invalid, &ctx).await,
+    };
+    let outcome = match &result {
+        Ok(_) => {
+            ctx.backoff.reset(&key);
+            "ok"
+        }
+        Err(_) => "error",
+    };
+    ctx.metrics
+        .reconciled(outcome, started.elapsed().as_secs_f64());
+    result
+}
+
+/// Per-object exponential backoff (1 s doubling to 5 min), reset by the next success.
+pub fn error_policy(guard: Arc<DeserializeGuard<Whisk>>, err: &Error, ctx: Arc<Context>) -> Action {
+    let key = key_of(guard.meta());
+    let delay = ctx.backoff.next_delay(&key);
+    ctx.metrics.failed(err.category());
+    tracing::warn!(whisk = %key, error = %err, retry_in = ?delay, "reconcile failed");
+    Action::requeue(delay)
+}
+
+async fn publish(ctx: &Context, meta: &ObjectMeta, type_: EventType, reason: &str, note: String) {
+    let event = Event {
+        type_,
+        reason: reason.into(),
+        note: Some(note.chars().take(1000).collect()),
+        action: "Reconcile".into(),
+        secondary: None,
+    };
+    // Events are best effort: failing to record one must not fail the reconcile.
+    if let Err(err) = ctx.recorder.publish(&event, &reference_of(meta)).await {
+        tracing::debug!(error = %err, "could not publish event");
+    } else {
+        ctx.metrics.wrote(1);
+    }
+}
+
+/// Removes `names` from the finalizers of the Whisk. The merge patch carries the
+/// resourceVersion read, so a concurrent change makes it fail (409) instead of losing one.
+async fn remove_finalizers(
+    ctx: &Context,
+    meta: &ObjectMeta,
+    names: &[&str],
+) -> Result<bool, Error> {
+    let current = meta.finalizers.clone().unwrap_or_default();
+    let remaining: Vec<&String> = current
+        .iter()
+        .filter(|f| !names.contains(&f.as_str()))
+        .collect();
+    if remaining.len() == current.len() {
+        return Ok(false);
+    }
+    let (Some(name), Some(namespace)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
+        return Err(Error::MissingMetadata("name or namespace"));
+    };
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), namespace, &whisk_resource());
+    let patch =
+        json!({"metadata": {"finalizers": remaining, "resourceVersion": meta.resource_version}});
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .map_err(kube_err("remove finalizer"))?;
+    ctx.metrics.wrote(1);
+    Ok(true)
+}
+
+/// Writes `.status` by server-side apply when it would change; returns whether it wrote.
+async fn write_status(
+    ctx: &Context,
+    meta: &ObjectMeta,
+    previous: &Value,
+    verdict: &Verdict,
+) -> Result<bool, Error> {
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let desired = desired_status(verdict, previous, meta.generation, &now);
+    if !needs_write(previous, &desired) {
+        return Ok(false);
+    }
+    let (Some(name), Some(namespace)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
+        return Err(Error::MissingMetadata("name or namespace"));
+    };
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), namespace, &whisk_resource());
+    let body = json!({
+        "apiVersion": Whisk::api_version(&()),
+        "kind": Whisk::kind(&()),
+        "status": desired,
+    });
+    api.patch_status(
+        name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(body),
+    )
+    .await
+    .map_err(kube_err("write status"))?;
+    ctx.metrics.wrote(1);
+    Ok(true)
+}
+
+async fn reconcile_whisk(whisk: &Whisk, ctx: &Arc<Context>) -> Result<Action, Error> {
+    let namespace = whisk
+        .namespace()
+        .ok_or(Error::MissingMetadata("namespace"))?;
+    if remove_finalizers(ctx, whisk.meta(), &[LEGACY_FINALIZER]).await? {
+        tracing::info!(whisk = %key_of(whisk.meta()), "removed the kopf finalizer");
+        // The object changed: the watch brings the new version.
+        return Ok(Action::await_change());
+    }
+    let api: Api<Whisk> = Api::namespaced(ctx.client.clone(), &namespace);
+    let ctx = ctx.clone();
+    finalizer(
+        &api,
+        FINALIZER,
+        Arc::new(whisk.clone()),
+        |event| async move {
+            match event {
+                finalizer::Event::Apply(whisk) => apply_whisk(&whisk, &ctx).await,
+                finalizer::Event::Cleanup(whisk) => cleanup(whisk.meta(), &ctx).await,
+            }
+        },
+    )
+    .await
+    .map_err(|err| Error::Finalizer(Box::new(err)))
+}
+
+/// A Whisk that does not match the schema this operator knows: report it, touch nothing.
+async fn reconcile_malformed(invalid: &InvalidObject, ctx: &Context) -> Result<Action, Error> {
+    let meta = &invalid.metadata;
+    if meta.deletion_timestamp.is_some() {
+        // It must still be deletable: clean up by label and let it go.
+        cleanup(meta, ctx).await?;
+        remove_finalizers(ctx, meta, &[FINALIZER, LEGACY_FINALIZER]).await?;
+        return Ok(Action::await_change());
+    }
+    let (Some(name), Some(namespace)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
+        return Err(Error::MissingMetadata("name or namespace"));
+    };
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), namespace, &whisk_resource());
+    let previous = api
+        .get_opt(name)
+        .await
+        .map_err(kube_err("read whisk"))?
+        .and_then(|o| o.data.get("status").cloned())
+        .unwrap_or(Value::Null);
+    let message = format!("the Whisk does not match the schema: {}", invalid.error);
+    if write_status(ctx, meta, &previous, &Verdict::Invalid(message.clone())).await? {
+        publish(ctx, meta, EventType::Warning, "InvalidSpec", message).await;
+    }
+    Ok(Action::await_change())
+}
+
+fn owner_of(whisk: &Whisk) -> Result<OwnerInfo, Error> {
+    Ok(OwnerInfo {
+        api_version: Whisk::api_version(&()).into_owned(),
+        kind: Whisk::kind(&()).into_owned(),
+        name: whisk
+            .meta()
+            .name
+            .clone()
+            .ok_or(Error::MissingMetadata("name"))?,
+        uid: whisk
+            .meta()
+            .uid
+            .clone()
+            .ok_or(Error::MissingMetadata("uid"))?,
+        namespace: whisk
+            .namespace()
+            .ok_or(Error::MissingMetadata("namespace"))?,
+    })
+}
+
+async fn invalid_spec(
+    ctx: &Context,
+    whisk: &Whisk,
+    previous: &Value,
+    message: String,
+) -> Result<Action, Error> {
+    tracing::warn!(whisk = %key_of(whisk.meta()), %message, "invalid spec: nothing applied");
+    if write_status(
+        ctx,
+        whisk.meta(),
+        previous,
+        &Verdict::Invalid(message.clone()),
+    )
+    .await?
+    {
+        publish(
+            ctx,
+            whisk.meta(),
+            EventType::Warning,
+            "InvalidSpec",
+            message,
+        )
+        .await;
+    }
+    Ok(Action::requeue(REQUEUE_SETTLED))
+}
+
+/// The pipeline: facts → generated secrets → config → render → apply + readiness per
+/// component → prune → status.
+pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> {
+    let owner = owner_of(whisk)?;
+    let whisk_json = serde_json::to_value(whisk).map_err(Error::Serialize)?;
+    let previous = whisk_json.get("status").cloned().unwrap_or(Value::Null);
+    let ingresslb = whisk_json
+        .pointer("/spec/nuvolaris/ingresslb")
+        .and_then(Value::as_str)
+        .filter(|v| *v != "auto");
+    let facts = facts::read(&ctx.client, &owner.namespace, ingresslb).await?;
+    let (generated, _) = secrets::ensure(&ctx.client, &owner).await?;
+
+    let renders = match (ctx.render)(whisk, &facts, &generated) {
+        Ok(renders) => renders,
+        Err(message) => return invalid_spec(ctx, whisk, &previous, message).await,
+    };
+
+    let mut outcomes = Vec::new();
+    let mut keep = BTreeSet::from([ObjectKey {
+        group: String::new(),
+        kind: "Secret".into(),
+        namespace: Some(owner.namespace.clone()),
+        name: GENERATED_SECRET_NAME.into(),
+    }]);
+    let mut kinds = Vec::new();
+    let mut total = ApplyReport::default();
+    let mut changed = Vec::new();
+    let mut errors = Vec::new();
+    for render in renders {
+        let (name, outcome) = match render {
+            ComponentRender::Disabled { name } => (name, Outcome::Disabled),
+            ComponentRender::NotImplemented { name } => (name, Outcome::NotImplemented),
+            ComponentRender::Rendered(component) => {
+                let started = Instant::now();
+                let objects = prepare(component.objects, &owner, component.name);
+                keep.extend(objects.iter().filter_map(ObjectKey::of));
+                kinds.extend(kinds_of(&objects));
+                let outcome = match ctx.applier.apply_all(&objects).await {
+                    Ok(report) => {
+                        if report.writes() > 0 {
+                            changed.push(component.name);
+                        }
+                        total.add(&report);
+                        if report.pending > 0 {
+                            Outcome::Progressing(
+                                "waiting for replaced objects to be deleted".into(),
+                            )
+                        } else {
+                            match evaluate(&ctx.client, &objects).await {
+                                Ok(ComponentHealth::Ready) => Outcome::Ready,
+                                Ok(ComponentHealth::Progressing(m)) => Outcome::Progressing(m),
+                                Ok(ComponentHealth::Failed(m)) => Outcome::Failed(m),
+                                Err(err) => {
+                                    errors.push(format!("{}: {err}", component.name));
+                                    Outcome::Progressing(format!("readiness unknown: {err}"))
+                                }
+                            }
+                        }
+                    }
+                    Err(err) => {
+                        errors.push(format!("{}: {err}", component.name));
+                        Outcome::Failed(err.to_string())
+                    }
+                };
+                ctx.metrics
+                    .component_done(component.name, started.elapsed().as_secs_f64());
+                (component.name, outcome)
+            }
+        };
+        outcomes.push(ComponentOutcome {
+            name: name.to_string(),
+            outcome,
+        });
+    }
+
+    // Prune even when a component failed: `keep` comes from the render, not from the apply.
+    match ctx
+        .applier
+        .prune(&owner.namespace, &owner.name, &keep, &kinds, false)
+        .await
+    {
+        Ok(report) => total.add(&report),
+        Err(err) => errors.push(format!("prune: {err}")),
+    }
+    ctx.metrics.wrote(total.writes());
+    if total.writes() > 0 {
+        publish(
+            ctx,
+            whisk.meta(),
+            EventType::Normal,
+            "Applied",
+            format!(
+                "applied {} objects, deleted {} (components changed: {})",
+                total.applied + total.recreated,
+                total.deleted,
+                if changed.is_empty() {
+                    "none".to_string()
+                } else {
+                    changed.join(", ")
+                }
+            ),
+        )
+        .await;
+    }
+
+    let verdict = Verdict::Components(outcomes);
+    let summary = verdict.summary();
+    if write_status(ctx, whisk.meta(), &previous, &verdict).await? {
+        if !summary.failed.is_empty() {
+            publish(
+                ctx,
+                whisk.meta(),
+                EventType::Warning,
+                "ComponentFailed",
+                summary.failed.join("; "),
+            )
+            .await;
+        } else if summary.ready {
+            publish(
+                ctx,
+                whisk.meta(),
+                EventType::Normal,
+                "Ready",
+                "every enabled component is ready".into(),
+            )
+            .await;
+        }
+    }
+    if !errors.is_empty() {
+        let message = errors.join("; ");
+        publish(
+            ctx,
+            whisk.meta(),
+            EventType::Warning,
+            "ApplyFailed",
+            message.clone(),
+        )
+        .await;
+        return Err(Error::Components(message));
+    }
+    if !summary.waiting.is_empty() || total.pending > 0 {
+        Ok(Action::requeue(REQUEUE_PROGRESSING))
+    } else {
+        Ok(Action::requeue(REQUEUE_SETTLED))
+    }
+}
+
+/// Deletes the cluster-scoped children (namespaced ones go with the Whisk through their
+/// ownerReference; PVCs stay, see `apply`). Bounded: once [`CLEANUP_DEADLINE`] has passed since
+/// the deletion request, failures are logged and the Whisk is released anyway.
+pub async fn cleanup(meta: &ObjectMeta, ctx: &Context) -> Result<Action, Error> {
+    let (Some(name), Some(namespace)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
+        return Err(Error::MissingMetadata("name or namespace"));
+    };
+    let waited = meta
+        .deletion_timestamp
+        .as_ref()
+        .map(|t| {
+            let now = k8s_openapi::jiff::Timestamp::now();
+            (now.as_second() - t.0.as_second()).max(0) as u64
+        })
+        .unwrap_or(0);
+    let remaining = CLEANUP_DEADLINE.saturating_sub(Duration::from_secs(waited));
+    let keep_nothing = BTreeSet::new();
+    let prune = ctx.applier.prune(namespace, name, &keep_nothing, &[], true);
+    let result = match tokio::time::timeout(remaining.max(Duration::from_secs(1)), prune).await {
+        Ok(Ok(report)) => {
+            ctx.metrics.wrote(report.writes());
+            tracing::info!(whisk = %key_of(meta), deleted = report.deleted, "cleanup done");
+            Ok(Action::await_change())
+        }
+        Ok(Err(err)) => Err(Error::Apply(err)),
+        Err(_) => Err(Error::Components("cleanup timed out".into())),
+    };
+    match result {
+        Err(err) if waited >= CLEANUP_DEADLINE.as_secs() => {
+            tracing::warn!(whisk = %key_of(meta), error = %err, "cleanup incomplete after the deadline: releasing the Whisk");
+            publish(
+                ctx,
+                meta,
+                EventType::Warning,
+                "CleanupIncomplete",
+                err.to_string(),
+            )
+            .await;
+            Ok(Action::await_change())
+        }
+        other => other,
+    }
+}

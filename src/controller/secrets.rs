@@ -1,0 +1,136 @@
+//! The Secret of generated passwords: created once, completed when keys are missing, never
+//! overwritten. Values are never logged.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use serde_json::json;
+
+use super::Error;
+use crate::apply::{MANAGER, OwnerInfo, operator_labels};
+use crate::config::{
+    GENERATED_SECRET_KEYS, GENERATED_SECRET_NAME, GeneratedSecrets, generate_secret_value,
+};
+
+/// Component label of the generated Secret.
+pub const SECRET_COMPONENT: &str = "operator";
+
+/// Keys of [`GENERATED_SECRET_KEYS`] missing from `existing`.
+pub fn missing_keys(existing: &BTreeMap<String, String>) -> Vec<&'static str> {
+    GENERATED_SECRET_KEYS
+        .iter()
+        .copied()
+        .filter(|key| !existing.contains_key(*key))
+        .collect()
+}
+
+fn decode(data: BTreeMap<String, ByteString>) -> BTreeMap<String, String> {
+    data.into_iter()
+        .map(|(key, value)| (key, String::from_utf8_lossy(&value.0).into_owned()))
+        .collect()
+}
+
+/// Returns the generated passwords of `owner`, creating the Secret or its missing keys first.
+/// The second value says whether anything was written.
+pub async fn ensure(client: &Client, owner: &OwnerInfo) -> Result<(GeneratedSecrets, bool), Error> {
+    let api = Api::<Secret>::namespaced(client.clone(), &owner.namespace);
+    let existing = api
+        .get_opt(GENERATED_SECRET_NAME)
+        .await
+        .map_err(|source| Error::Kube {
+            what: "read generated secret",
+            source,
+        })?;
+    let Some(existing) = existing else {
+        let values: BTreeMap<String, String> = GENERATED_SECRET_KEYS
+            .iter()
+            .map(|key| (key.to_string(), generate_secret_value(key)))
+            .collect();
+        let secret: Secret = serde_json::from_value(json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": GENERATED_SECRET_NAME,
+                "namespace": owner.namespace,
+                "labels": operator_labels(owner, SECRET_COMPONENT),
+                "ownerReferences": [{
+                    "apiVersion": owner.api_version,
+                    "kind": owner.kind,
+                    "name": owner.name,
+                    "uid": owner.uid,
+                    "controller": true,
+                    "blockOwnerDeletion": true,
+                }],
+            },
+            "type": "Opaque",
+            "stringData": values,
+        }))
+        .map_err(Error::Serialize)?;
+        // Create, never apply: a create fails (409) rather than overwrite a Secret that
+        // appeared meanwhile; the retry then reads it.
+        api.create(
+            &PostParams {
+                field_manager: Some(MANAGER.into()),
+                ..PostParams::default()
+            },
+            &secret,
+        )
+        .await
+        .map_err(|source| Error::Kube {
+            what: "create generated secret",
+            source,
+        })?;
+        tracing::info!(namespace = %owner.namespace, secret = GENERATED_SECRET_NAME, "generated passwords");
+        return Ok((GeneratedSecrets(values), true));
+    };
+    let mut values = decode(existing.data.unwrap_or_default());
+    let missing = missing_keys(&values);
+    if missing.is_empty() {
+        return Ok((GeneratedSecrets(values), false));
+    }
+    let added: BTreeMap<String, String> = missing
+        .iter()
+        .map(|key| (key.to_string(), generate_secret_value(key)))
+        .collect();
+    // A merge patch adds keys and leaves every existing value alone.
+    api.patch(
+        GENERATED_SECRET_NAME,
+        &PatchParams {
+            field_manager: Some(MANAGER.into()),
+            ..PatchParams::default()
+        },
+        &Patch::Merge(json!({ "stringData": added })),
+    )
+    .await
+    .map_err(|source| Error::Kube {
+        what: "add generated secret keys",
+        source,
+    })?;
+    tracing::info!(keys = ?missing, "generated missing passwords");
+    values.extend(added);
+    Ok((GeneratedSecrets(values), true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_absent_keys_are_missing() {
+        let mut existing: BTreeMap<String, String> = BTreeMap::new();
+        assert_eq!(missing_keys(&existing).len(), GENERATED_SECRET_KEYS.len());
+        existing.insert("couchdb-admin-password".into(), "kept".into());
+        let missing = missing_keys(&existing);
+        assert!(!missing.contains(&"couchdb-admin-password"));
+        assert_eq!(missing.len(), GENERATED_SECRET_KEYS.len() - 1);
+    }
+
+    #[test]
+    fn decoding_keeps_values() {
+        let data = BTreeMap::from([("k".to_string(), ByteString(b"v".to_vec()))]);
+        assert_eq!(decode(data).get("k").map(String::as_str), Some("v"));
+    }
+}
