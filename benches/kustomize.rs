@@ -41,7 +41,11 @@ fn time_kubectl(dir: &Path, iters: u32) -> f64 {
             .arg(dir)
             .output()
             .expect("kubectl is required for the comparison");
-        assert!(out.status.success(), "kubectl kustomize {} failed", dir.display());
+        assert!(
+            out.status.success(),
+            "kubectl kustomize {} failed",
+            dir.display()
+        );
     };
     run();
     let start = Instant::now();
@@ -99,7 +103,10 @@ fn time_mem(dir: &Path, iters: u32) -> f64 {
     let mut files = MemFiles::new();
     for entry in walk(dir) {
         let rel = entry.strip_prefix(dir).expect("inside").to_path_buf();
-        files.insert(Path::new("case").join(rel), std::fs::read(&entry).expect("read"));
+        files.insert(
+            Path::new("case").join(rel),
+            std::fs::read(&entry).expect("read"),
+        );
     }
     build(&files, Path::new("case")).expect("mem build");
     let start = Instant::now();
@@ -144,7 +151,13 @@ fn main() {
         println!("{case:<36} {ours:>12.3} {mem:>12.3} {theirs:>14.1} {ratio:>8.0}x");
     }
     let b = time_builder(&root.join("nuvolaris-like"), iters);
-    println!("{:<36} {b:>12.3}   (typed builder API, in memory)", "nuvolaris-like (builder)");
+    println!(
+        "{:<36} {b:>12.3}   (typed builder API, in memory)",
+        "nuvolaris-like (builder)"
+    );
     let geo = ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64;
-    println!("geometric mean speed-up vs kubectl kustomize: {:.0}x", geo.exp());
+    println!(
+        "geometric mean speed-up vs kubectl kustomize: {:.0}x",
+        geo.exp()
+    );
 }
