@@ -238,9 +238,14 @@ fn take_list_directive(origin: &mut Value) -> Result<Directive, String> {
         Some(other) => return Err(format!("unknown patch strategy '{other}'")),
         None => Directive::Merge,
     };
-    // kustomize removes every element equal to the directive element.
-    let directive_elem = items[pos].clone();
-    items.retain(|e| *e != directive_elem);
+    // kyaml elides with ElementSetter{Keys: [$patch], Values: [v]}: every element whose
+    // `$patch` has that value goes, whatever its other fields.
+    let value = match &d {
+        Directive::Merge => "merge",
+        Directive::Replace => "replace",
+        Directive::Delete => "delete",
+    };
+    element_setter(items, None, &[DIRECTIVE], &[value.to_string()]);
     Ok(d)
 }
 
