@@ -16,7 +16,8 @@ fn main() {
     let first = Instant::now();
     let rendered = offline::render_whisk(&whisk, Some("kind")).expect("renders");
     let cold = first.elapsed();
-    let objects = rendered.yaml.matches("\nkind: ").count() + usize::from(rendered.yaml.starts_with("kind: "));
+    let objects = rendered.yaml.matches("\nkind: ").count()
+        + usize::from(rendered.yaml.starts_with("kind: "));
 
     let runs = 200;
     let mut times: Vec<Duration> = (0..runs)
@@ -30,7 +31,10 @@ fn main() {
     times.sort();
     let mean = times.iter().sum::<Duration>() / runs;
     println!("render of deploy/samples/minimal.yaml ({objects} objects, 5 components)");
-    println!("  first render (cold templates): {:.2} ms", cold.as_secs_f64() * 1e3);
+    println!(
+        "  first render (cold templates): {:.2} ms",
+        cold.as_secs_f64() * 1e3
+    );
     println!(
         "  {runs} renders: mean {:.2} ms, median {:.2} ms, p95 {:.2} ms, min {:.2} ms",
         mean.as_secs_f64() * 1e3,

@@ -68,6 +68,11 @@ impl KustomizationBuilder {
         Self::default()
     }
 
+    /// The files the kustomization refers to (resources, patches, generator sources).
+    pub fn files(&self) -> &MemFiles {
+        &self.files
+    }
+
     /// The typed kustomization assembled so far.
     pub fn kustomization(&self) -> &KustomizationFile {
         &self.kust
