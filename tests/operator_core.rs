@@ -905,3 +905,86 @@ async fn the_minimal_sample_installs_with_the_real_components() {
     task.await.expect("join").expect("operator ran cleanly");
     ns.cleanup().await;
 }
+
+#[tokio::test]
+async fn objects_created_by_client_side_kubectl_apply_are_taken_over_without_stuck_fields() {
+    let client = support::cluster().await;
+    let ns = TestNamespace::create(&client, "rt-csa").await;
+    // What the Python operator did: `kubectl apply` (client-side).
+    let manifest = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "legacy", "namespace": ns.name},
+        "data": {"kept": "1", "dropped": "old"}});
+    let mut kubectl = std::process::Command::new("kubectl")
+        .args([
+            "--kubeconfig",
+            &support::kubeconfig_path().to_string_lossy(),
+            "apply",
+            "-f",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run kubectl (installed on the project machines)");
+    use std::io::Write;
+    kubectl
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(manifest.to_string().as_bytes())
+        .expect("write manifest");
+    assert!(
+        kubectl.wait().expect("kubectl").success(),
+        "kubectl apply failed"
+    );
+
+    let owner_cm = ns
+        .api::<ConfigMap>()
+        .create(
+            &PostParams::default(),
+            &obj(json!({"metadata": {"name": "owner"}})),
+        )
+        .await
+        .expect("create owner");
+    let owner = OwnerInfo {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: "owner".into(),
+        uid: owner_cm.uid().expect("uid"),
+        namespace: ns.name.clone(),
+    };
+    let ours = apply::prepare(
+        vec![
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "legacy"}, "data": {"kept": "2"}}),
+        ],
+        &owner,
+        "demo",
+    );
+    let report = Applier::new(client.clone())
+        .apply_all(&ours)
+        .await
+        .expect("apply");
+    assert_eq!((report.migrated, report.applied), (1, 1), "{report:?}");
+    let live = ns.api::<ConfigMap>().get("legacy").await.expect("get");
+    let data = live.data.clone().unwrap_or_default();
+    assert_eq!(data.get("kept").map(String::as_str), Some("2"));
+    assert!(
+        !data.contains_key("dropped"),
+        "a field only the old manifest had is removed: {data:?}"
+    );
+    assert!(
+        !live
+            .annotations()
+            .contains_key(apply::migrate::LAST_APPLIED_ANNOTATION)
+    );
+    let managers: Vec<String> = live
+        .managed_fields()
+        .iter()
+        .filter_map(|m| m.manager.clone())
+        .collect();
+    assert!(
+        !managers.iter().any(|m| m == "kubectl-client-side-apply"),
+        "{managers:?}"
+    );
+    ns.cleanup().await;
+}

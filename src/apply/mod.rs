@@ -20,6 +20,7 @@
 //! this is the price of zero writes on a no-op reconcile.
 
 pub mod kinds;
+pub mod migrate;
 pub mod prepare;
 pub mod readiness;
 
@@ -81,11 +82,13 @@ pub struct ApplyReport {
     pub pending: usize,
     /// Objects deleted by prune or cleanup.
     pub deleted: usize,
+    /// Objects taken over from client-side `kubectl apply` (see [`migrate`]).
+    pub migrated: usize,
 }
 
 impl ApplyReport {
     pub fn writes(&self) -> usize {
-        self.applied + self.recreated + self.deleted
+        self.applied + self.recreated + self.deleted + self.migrated
     }
 
     pub fn add(&mut self, other: &ApplyReport) {
@@ -94,6 +97,7 @@ impl ApplyReport {
         self.recreated += other.recreated;
         self.pending += other.pending;
         self.deleted += other.deleted;
+        self.migrated += other.migrated;
     }
 }
 
@@ -303,6 +307,27 @@ impl Applier {
                 report.pending += 1;
                 return Ok(());
             }
+            let managed: Vec<Value> = live
+                .metadata
+                .managed_fields
+                .iter()
+                .flatten()
+                .filter_map(|entry| serde_json::to_value(entry).ok())
+                .collect();
+            if let Some(upgraded) = migrate::upgrade_managed_fields(&managed, MANAGER) {
+                // Guarded by the resourceVersion read: a concurrent change fails it (409) and the
+                // next reconcile retries with fresh data.
+                let takeover = serde_json::json!({"metadata": {
+                    "resourceVersion": live.metadata.resource_version,
+                    "managedFields": upgraded,
+                    "annotations": {migrate::LAST_APPLIED_ANNOTATION: null},
+                }});
+                api.patch(name, &PatchParams::default(), &Patch::Merge(takeover))
+                    .await
+                    .map_err(wrap("take over from client-side apply"))?;
+                tracing::info!(object = %shown, "took over fields from client-side kubectl apply");
+                report.migrated += 1;
+            }
         }
         let params = PatchParams::apply(MANAGER).force();
         api.patch(name, &params, &Patch::Apply(object))
@@ -479,8 +504,9 @@ mod tests {
             recreated: 1,
             pending: 1,
             deleted: 3,
+            migrated: 1,
         };
-        assert_eq!(report.writes(), 6);
+        assert_eq!(report.writes(), 7);
         assert_eq!(ApplyReport::default().writes(), 0);
     }
 
