@@ -3,6 +3,8 @@
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::ListParams;
 use kube::{Api, Client};
 
 use super::ApplyError;
@@ -170,6 +172,87 @@ pub fn job_health(job: &Job) -> ComponentHealth {
     ComponentHealth::Progressing(format!("Job {name}: not complete yet"))
 }
 
+/// Container states that will not fix themselves without a change (or only after long
+/// back-offs): reported so that e.g. a crash-looping database is visible in the status.
+const STUCK_REASONS: &[&str] = &[
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+];
+
+/// The stuck containers among `pods`, as "pod/container: reason: message".
+pub fn pod_problems(pods: &[Pod]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for pod in pods {
+        let pod_name = pod.metadata.name.as_deref().unwrap_or("?");
+        let statuses = pod.status.iter().flat_map(|s| {
+            s.init_container_statuses
+                .iter()
+                .flatten()
+                .chain(s.container_statuses.iter().flatten())
+        });
+        for status in statuses {
+            let Some(waiting) = status.state.as_ref().and_then(|st| st.waiting.as_ref()) else {
+                continue;
+            };
+            let reason = waiting.reason.as_deref().unwrap_or("");
+            if STUCK_REASONS.contains(&reason) {
+                let message = waiting
+                    .message
+                    .as_deref()
+                    .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
+                    .unwrap_or_default();
+                problems.push(format!(
+                    "pod {pod_name} container {}: {reason}{message}",
+                    status.name
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// `matchLabels` of a workload's selector as a label selector string.
+fn selector_of(object: &Object) -> Option<String> {
+    let labels = object.pointer("/spec/selector/matchLabels")?.as_object()?;
+    let parts: Vec<String> = labels
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(","))
+}
+
+/// For a workload still progressing, looks at its pods: stuck containers make it `Failed`.
+async fn with_pod_problems(
+    client: &Client,
+    namespace: &str,
+    object: &Object,
+    health: ComponentHealth,
+) -> Result<ComponentHealth, kube::Error> {
+    let ComponentHealth::Progressing(message) = health else {
+        return Ok(health);
+    };
+    let Some(selector) = selector_of(object) else {
+        return Ok(ComponentHealth::Progressing(message));
+    };
+    let pods = Api::<Pod>::namespaced(client.clone(), namespace)
+        .list(&ListParams::default().labels(&selector))
+        .await?
+        .items;
+    let problems = pod_problems(&pods);
+    if problems.is_empty() {
+        Ok(ComponentHealth::Progressing(message))
+    } else {
+        Ok(ComponentHealth::Failed(format!(
+            "{message}; {}",
+            problems.join("; ")
+        )))
+    }
+}
+
 /// Fetches the live workloads among `objects` (prepared, so they carry their namespace) and
 /// judges them. Other kinds count as ready once applied: they have no rollout to wait for.
 pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<ComponentHealth, ApplyError> {
@@ -211,6 +294,13 @@ pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<ComponentHe
                 .map_err(wrap)?
                 .map_or_else(missing, |o| job_health(&o)),
             _ => ComponentHealth::Ready,
+        };
+        let health = if matches!(kind, "StatefulSet" | "Deployment" | "DaemonSet") {
+            with_pod_problems(client, namespace, object, health)
+                .await
+                .map_err(wrap)?
+        } else {
+            health
         };
         parts.push(health);
     }
@@ -291,6 +381,34 @@ mod tests {
             job_health(&job(json!([]))),
             ComponentHealth::Progressing(_)
         ));
+    }
+
+    #[test]
+    fn stuck_containers_are_reported() {
+        let pods: Vec<Pod> = serde_json::from_value(json!([
+            {"metadata": {"name": "couchdb-0"}, "status": {"containerStatuses": [
+                {"name": "couchdb", "image": "i", "imageID": "", "ready": false, "restartCount": 5,
+                 "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}}}
+            ]}},
+            {"metadata": {"name": "redis-0"}, "status": {"containerStatuses": [
+                {"name": "redis", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                 "state": {"waiting": {"reason": "ContainerCreating"}}}
+            ]}}
+        ]))
+        .unwrap();
+        let problems = pod_problems(&pods);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("pod couchdb-0 container couchdb: CrashLoopBackOff: back-off"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn selector_from_match_labels() {
+        let sts = json!({"spec": {"selector": {"matchLabels": {"app": "couchdb", "name": "x"}}}});
+        assert_eq!(selector_of(&sts).as_deref(), Some("app=couchdb,name=x"));
+        assert_eq!(selector_of(&json!({"spec": {}})), None);
     }
 
     #[test]
