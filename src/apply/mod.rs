@@ -33,7 +33,7 @@ use kube::{Api, Client};
 use serde_json::Value;
 
 pub use prepare::{OwnerInfo, content_hash, operator_labels, owner_selector, prepare};
-pub use readiness::{ComponentHealth, evaluate};
+pub use readiness::{ComponentHealth, Evaluation, FailedJob, evaluate, evaluate_detailed};
 
 use crate::components::Object;
 use prepare::str_at;
@@ -336,6 +336,45 @@ impl Applier {
         tracing::debug!(object = %shown, "applied");
         report.applied += 1;
         Ok(())
+    }
+
+    /// Deletes failed Jobs that failed long enough ago ([`readiness::retry_failed_job`]), so
+    /// that the next apply creates them again. Returns what was deleted and, if some Job must
+    /// still wait, how long.
+    pub async fn retry_failed_jobs(
+        &self,
+        jobs: &[FailedJob],
+    ) -> Result<(ApplyReport, Option<std::time::Duration>), ApplyError> {
+        let mut report = ApplyReport::default();
+        let mut next: Option<std::time::Duration> = None;
+        for job in jobs {
+            match readiness::retry_failed_job(job.failed_for) {
+                Err(wait) => next = Some(next.map_or(wait, |n| n.min(wait))),
+                Ok(()) => {
+                    let api: Api<k8s_openapi::api::batch::v1::Job> =
+                        Api::namespaced(self.client.clone(), &job.namespace);
+                    let params = DeleteParams {
+                        propagation_policy: Some(PropagationPolicy::Background),
+                        ..DeleteParams::default()
+                    };
+                    match api.delete(&job.name, &params).await {
+                        Ok(_) => {
+                            tracing::info!(job = %job.name, namespace = %job.namespace, "failed job deleted: it runs again");
+                            report.recreated += 1;
+                        }
+                        Err(err) if is_status(&err, 404) => {}
+                        Err(source) => {
+                            return Err(ApplyError::Kube {
+                                action: "delete failed job",
+                                object: format!("Job {}/{}", job.namespace, job.name),
+                                source,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok((report, next))
     }
 
     /// Deletes the children of the Whisk `whisk_name` in `whisk_namespace` (found by label)

@@ -253,10 +253,65 @@ async fn with_pod_problems(
     }
 }
 
+/// A Job whose Failed condition is true.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedJob {
+    pub namespace: String,
+    pub name: String,
+    /// Time since the Job failed (zero when the API gave no transition time).
+    pub failed_for: std::time::Duration,
+}
+
+/// How long a failed setup Job is left in place (for `kubectl logs`) before it is deleted so
+/// that the next reconcile runs it again: setup steps are idempotent, and a transient failure
+/// (a database still starting) must heal without a spec change.
+pub const FAILED_JOB_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Whether to retry a Job that failed `failed_for` ago: `Ok(())` now, or `Err(wait)`.
+pub fn retry_failed_job(failed_for: std::time::Duration) -> Result<(), std::time::Duration> {
+    if failed_for >= FAILED_JOB_RETRY_AFTER {
+        Ok(())
+    } else {
+        Err(FAILED_JOB_RETRY_AFTER - failed_for)
+    }
+}
+
+fn failed_for(job: &Job) -> Option<std::time::Duration> {
+    let failed = job
+        .status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Failed" && c.status == "True")?;
+    let since = failed
+        .last_transition_time
+        .as_ref()
+        .map(|t| (k8s_openapi::jiff::Timestamp::now().as_second() - t.0.as_second()).max(0))
+        .unwrap_or(0);
+    Some(std::time::Duration::from_secs(since as u64))
+}
+
+/// Readiness of one component's objects, and its failed Jobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub health: ComponentHealth,
+    pub failed_jobs: Vec<FailedJob>,
+}
+
 /// Fetches the live workloads among `objects` (prepared, so they carry their namespace) and
 /// judges them. Other kinds count as ready once applied: they have no rollout to wait for.
 pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<ComponentHealth, ApplyError> {
+    Ok(evaluate_detailed(client, objects).await?.health)
+}
+
+/// [`evaluate`], also naming the Jobs that failed.
+pub async fn evaluate_detailed(
+    client: &Client,
+    objects: &[Object],
+) -> Result<Evaluation, ApplyError> {
     let mut parts = Vec::new();
+    let mut failed_jobs = Vec::new();
     for object in objects {
         let (Some(api_version), Some(kind), Some(name)) = (
             str_at(object, &["apiVersion"]),
@@ -288,11 +343,20 @@ pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<ComponentHe
                 .await
                 .map_err(wrap)?
                 .map_or_else(missing, |o| daemonset_health(&o)),
-            ("batch/v1", "Job") => Api::<Job>::namespaced(client.clone(), namespace)
-                .get_opt(name)
-                .await
-                .map_err(wrap)?
-                .map_or_else(missing, |o| job_health(&o)),
+            ("batch/v1", "Job") => {
+                let job = Api::<Job>::namespaced(client.clone(), namespace)
+                    .get_opt(name)
+                    .await
+                    .map_err(wrap)?;
+                if let Some(failed_for) = job.as_ref().and_then(failed_for) {
+                    failed_jobs.push(FailedJob {
+                        namespace: namespace.to_string(),
+                        name: name.to_string(),
+                        failed_for,
+                    });
+                }
+                job.map_or_else(missing, |o| job_health(&o))
+            }
             _ => ComponentHealth::Ready,
         };
         let health = if matches!(kind, "StatefulSet" | "Deployment" | "DaemonSet") {
@@ -304,7 +368,10 @@ pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<ComponentHe
         };
         parts.push(health);
     }
-    Ok(ComponentHealth::combine(parts))
+    Ok(Evaluation {
+        health: ComponentHealth::combine(parts),
+        failed_jobs,
+    })
 }
 
 #[cfg(test)]
@@ -381,6 +448,27 @@ mod tests {
             job_health(&job(json!([]))),
             ComponentHealth::Progressing(_)
         ));
+    }
+
+    #[test]
+    fn failed_jobs_are_retried_after_a_pause() {
+        use std::time::Duration;
+        assert_eq!(
+            retry_failed_job(Duration::from_secs(0)),
+            Err(FAILED_JOB_RETRY_AFTER)
+        );
+        assert_eq!(
+            retry_failed_job(Duration::from_secs(100)),
+            Err(Duration::from_secs(20))
+        );
+        assert_eq!(retry_failed_job(FAILED_JOB_RETRY_AFTER), Ok(()));
+        let job: Job =
+            serde_json::from_value(json!({"metadata": {"name": "j"}, "status": {"conditions": [
+            {"type": "Failed", "status": "True", "lastTransitionTime": "2020-01-01T00:00:00Z"}]}}))
+            .unwrap();
+        assert!(failed_for(&job).unwrap() > FAILED_JOB_RETRY_AFTER);
+        let running: Job = serde_json::from_value(json!({"metadata": {"name": "j"}})).unwrap();
+        assert_eq!(failed_for(&running), None);
     }
 
     #[test]

@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 use super::status::{ComponentOutcome, Outcome, Verdict, desired_status, needs_write};
 use super::{Context, Error, Whisk, facts, secrets};
 use crate::apply::{
-    ApplyReport, ComponentHealth, MANAGER, ObjectKey, OwnerInfo, evaluate, kinds_of, prepare,
+    ApplyReport, ComponentHealth, MANAGER, ObjectKey, OwnerInfo, evaluate_detailed, kinds_of,
+    prepare,
 };
 use crate::components::ComponentRender;
 use crate::config::GENERATED_SECRET_NAME;
@@ -302,6 +303,8 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
     let mut total = ApplyReport::default();
     let mut changed = Vec::new();
     let mut errors = Vec::new();
+    // When a failed setup Job is due for another run.
+    let mut retry_in: Option<Duration> = None;
     for render in renders {
         let (name, outcome) = match render {
             ComponentRender::Disabled { name } => (name, Outcome::Disabled),
@@ -322,10 +325,34 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
                                 "waiting for replaced objects to be deleted".into(),
                             )
                         } else {
-                            match evaluate(&ctx.client, &objects).await {
-                                Ok(ComponentHealth::Ready) => Outcome::Ready,
-                                Ok(ComponentHealth::Progressing(m)) => Outcome::Progressing(m),
-                                Ok(ComponentHealth::Failed(m)) => Outcome::Failed(m),
+                            match evaluate_detailed(&ctx.client, &objects).await {
+                                Ok(evaluation) => {
+                                    match ctx
+                                        .applier
+                                        .retry_failed_jobs(&evaluation.failed_jobs)
+                                        .await
+                                    {
+                                        Ok((retried, wait)) => {
+                                            total.add(&retried);
+                                            if let Some(wait) = wait {
+                                                retry_in = Some(
+                                                    retry_in
+                                                        .map_or(wait, |r: Duration| r.min(wait)),
+                                                );
+                                            } else if retried.recreated > 0 {
+                                                retry_in = Some(REQUEUE_PROGRESSING);
+                                            }
+                                        }
+                                        Err(err) => {
+                                            errors.push(format!("{}: {err}", component.name))
+                                        }
+                                    }
+                                    match evaluation.health {
+                                        ComponentHealth::Ready => Outcome::Ready,
+                                        ComponentHealth::Progressing(m) => Outcome::Progressing(m),
+                                        ComponentHealth::Failed(m) => Outcome::Failed(m),
+                                    }
+                                }
                                 Err(err) => {
                                     errors.push(format!("{}: {err}", component.name));
                                     Outcome::Progressing(format!("readiness unknown: {err}"))
@@ -416,6 +443,8 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
     }
     if !summary.waiting.is_empty() || total.pending > 0 {
         Ok(Action::requeue(REQUEUE_PROGRESSING))
+    } else if let Some(retry_in) = retry_in {
+        Ok(Action::requeue(retry_in.min(REQUEUE_SETTLED)))
     } else {
         Ok(Action::requeue(REQUEUE_SETTLED))
     }
