@@ -647,6 +647,13 @@ async fn the_kopf_finalizer_is_removed_so_old_whisks_stay_deletable() {
     let whisks = ns.api::<Whisk>();
     let mut old = whisk("controller", json!({"couchdb": true}), json!({}));
     old.meta_mut().finalizers = Some(vec![LEGACY_FINALIZER.to_string()]);
+    old.meta_mut().annotations = Some(
+        [(
+            "kopf.zalando.org/last-handled-configuration".to_string(),
+            "{\"spec\": {}}".to_string(),
+        )]
+        .into(),
+    );
     whisks
         .create(&PostParams::default(), &old)
         .await
@@ -659,7 +666,12 @@ async fn the_kopf_finalizer_is_removed_so_old_whisks_stay_deletable() {
         |w: Option<&Whisk>| {
             w.is_some_and(|w| {
                 let f = w.finalizers();
-                !f.contains(&LEGACY_FINALIZER.to_string()) && f.contains(&FINALIZER.to_string())
+                !f.contains(&LEGACY_FINALIZER.to_string())
+                    && f.contains(&FINALIZER.to_string())
+                    && !w
+                        .annotations()
+                        .keys()
+                        .any(|k| k.starts_with("kopf.zalando.org/"))
             })
         },
     )

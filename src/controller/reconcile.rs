@@ -119,26 +119,50 @@ async fn remove_finalizers(
     meta: &ObjectMeta,
     names: &[&str],
 ) -> Result<bool, Error> {
+    let Some(patch) = finalizer_removal_patch(meta, names) else {
+        return Ok(false);
+    };
+    let (Some(name), Some(namespace)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
+        return Err(Error::MissingMetadata("name or namespace"));
+    };
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), namespace, &whisk_resource());
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .map_err(kube_err("remove finalizer"))?;
+    ctx.metrics.wrote(1);
+    Ok(true)
+}
+
+/// Annotations kopf kept on the objects it handled (diff base, handler progress).
+pub const LEGACY_ANNOTATION_PREFIX: &str = "kopf.zalando.org/";
+
+/// The merge patch that removes `names` from the finalizers and, when the kopf finalizer goes,
+/// kopf's bookkeeping annotations too; `None` when none of `names` is present.
+pub fn finalizer_removal_patch(meta: &ObjectMeta, names: &[&str]) -> Option<Value> {
     let current = meta.finalizers.clone().unwrap_or_default();
     let remaining: Vec<&String> = current
         .iter()
         .filter(|f| !names.contains(&f.as_str()))
         .collect();
     if remaining.len() == current.len() {
-        return Ok(false);
+        return None;
     }
-    let (Some(name), Some(namespace)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
-        return Err(Error::MissingMetadata("name or namespace"));
-    };
-    let api: Api<DynamicObject> =
-        Api::namespaced_with(ctx.client.clone(), namespace, &whisk_resource());
-    let patch =
+    let mut patch =
         json!({"metadata": {"finalizers": remaining, "resourceVersion": meta.resource_version}});
-    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
-        .await
-        .map_err(kube_err("remove finalizer"))?;
-    ctx.metrics.wrote(1);
-    Ok(true)
+    if names.contains(&LEGACY_FINALIZER) {
+        let stale: serde_json::Map<String, Value> = meta
+            .annotations
+            .iter()
+            .flatten()
+            .filter(|(key, _)| key.starts_with(LEGACY_ANNOTATION_PREFIX))
+            .map(|(key, _)| (key.clone(), Value::Null))
+            .collect();
+        if !stale.is_empty() {
+            patch["metadata"]["annotations"] = Value::Object(stale);
+        }
+    }
+    Some(patch)
 }
 
 /// Writes `.status` by server-side apply when it would change; returns whether it wrote.
@@ -491,5 +515,50 @@ pub async fn cleanup(meta: &ObjectMeta, ctx: &Context) -> Result<Action, Error> 
             Ok(Action::await_change())
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kopf_finalizer_and_annotations_are_removed_together() {
+        let meta = ObjectMeta {
+            finalizers: Some(vec![LEGACY_FINALIZER.into(), "other/keep".into()]),
+            annotations: Some(
+                [
+                    (
+                        "kopf.zalando.org/last-handled-configuration".to_string(),
+                        "{}".to_string(),
+                    ),
+                    (
+                        "kopf.zalando.org/whisk_create".to_string(),
+                        "{}".to_string(),
+                    ),
+                    ("user/keep".to_string(), "x".to_string()),
+                ]
+                .into(),
+            ),
+            resource_version: Some("42".into()),
+            ..ObjectMeta::default()
+        };
+        let patch = finalizer_removal_patch(&meta, &[LEGACY_FINALIZER]).unwrap();
+        assert_eq!(patch["metadata"]["finalizers"], json!(["other/keep"]));
+        assert_eq!(patch["metadata"]["resourceVersion"], "42");
+        let annotations = patch["metadata"]["annotations"].as_object().unwrap();
+        assert_eq!(annotations.len(), 2);
+        assert!(annotations.values().all(Value::is_null));
+        assert!(!annotations.contains_key("user/keep"));
+    }
+
+    #[test]
+    fn nothing_to_remove_means_no_patch() {
+        let meta = ObjectMeta {
+            finalizers: Some(vec![FINALIZER.into()]),
+            ..ObjectMeta::default()
+        };
+        assert_eq!(finalizer_removal_patch(&meta, &[LEGACY_FINALIZER]), None);
+        assert!(finalizer_removal_patch(&meta, &[FINALIZER, LEGACY_FINALIZER]).is_some());
     }
 }
