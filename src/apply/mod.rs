@@ -1,7 +1,7 @@
 //! Server-side apply in dependency order, prune by label, readiness checks: one shared
 //! mechanism used for every component, so a component only renders objects.
 //!
-//! - [`prepare`] (pure): namespace, labels, ownerReference, content hash, order.
+//! - [`prepare()`] (pure): namespace, labels, ownerReference, content hash, order.
 //! - [`Applier::apply_all`]: server-side apply (field manager [`MANAGER`], forced), skipping
 //!   objects whose live copy carries the same content hash, so a no-op reconcile writes nothing.
 //! - [`Applier::prune`]: deletes labelled children that the current render no longer contains.
@@ -232,7 +232,7 @@ impl Applier {
         }
     }
 
-    /// Server-side applies `objects` (already [`prepare`]d) in order. Stops at the first error:
+    /// Server-side applies `objects` (already [`prepare()`]d) in order. Stops at the first error:
     /// later objects may depend on the failed one.
     pub async fn apply_all(&self, objects: &[Object]) -> Result<ApplyReport, ApplyError> {
         let mut report = ApplyReport::default();
