@@ -290,6 +290,19 @@ impl Applier {
                 report.unchanged += 1;
                 return Ok(());
             }
+            if str_at(
+                object,
+                &[
+                    "metadata",
+                    "annotations",
+                    crate::components::APPLY_POLICY_ANNOTATION,
+                ],
+            ) == Some(crate::components::CREATE_ONLY)
+            {
+                // Users own its content once it exists (e.g. `openwhisk-runtimes`).
+                report.unchanged += 1;
+                return Ok(());
+            }
             if kind == "Job" && api_version == "batch/v1" {
                 // A Job's template is immutable: replace the Job; it is created again on the
                 // next pass, once the old one is gone.

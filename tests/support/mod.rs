@@ -309,3 +309,22 @@ pub mod cond {
         }
     }
 }
+
+/// Installs (server-side applies) the operator's CRDs and waits until they are Established.
+pub async fn install_crds(client: &Client) {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::ResourceExt;
+    use kube::api::{Patch, PatchParams};
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in nuvolaris_operator::crd::crds() {
+        let name = crd.name_any();
+        crds.patch(
+            &name,
+            &PatchParams::apply("nuvolaris-tests").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("install CRD {name}: {e}"));
+        wait_for(&crds, &name, "CRD established", cond::is_crd_established()).await;
+    }
+}
