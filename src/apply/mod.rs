@@ -419,7 +419,10 @@ impl Applier {
         for (api_version, kind) in extra {
             let (group, _) = kinds::split_api_version(api_version);
             let never = kinds::known(group, kind).is_some_and(|k| !k.prunable);
-            if !never && !targets.iter().any(|(_, k)| k == kind) {
+            let listed = targets
+                .iter()
+                .any(|(v, k)| k == kind && kinds::split_api_version(v).0 == group);
+            if !never && !listed {
                 targets.push((api_version.clone(), kind.clone()));
             }
         }
