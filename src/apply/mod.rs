@@ -342,6 +342,20 @@ impl Applier {
                 report.migrated += 1;
             }
         }
+        // `prepare` guesses the scope of kinds it does not know; discovery has the final word:
+        // a cluster-scoped object carries neither a namespace nor a (namespaced) owner.
+        let corrected;
+        let object = if !resolved.namespaced && namespace.is_some() {
+            let mut fixed = object.clone();
+            if let Some(meta) = fixed.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("namespace");
+                meta.remove("ownerReferences");
+            }
+            corrected = fixed;
+            &corrected
+        } else {
+            object
+        };
         let params = PatchParams::apply(MANAGER).force();
         api.patch(name, &params, &Patch::Apply(object))
             .await
