@@ -1000,3 +1000,59 @@ async fn objects_created_by_client_side_kubectl_apply_are_taken_over_without_stu
     );
     ns.cleanup().await;
 }
+
+#[tokio::test]
+async fn kinds_outside_the_built_in_table_are_resolved_by_discovery() {
+    let client = support::cluster().await;
+    install_crds(&client).await;
+    let ns = TestNamespace::create(&client, "rt-discovery").await;
+    let owner_cm = ns
+        .api::<ConfigMap>()
+        .create(
+            &PostParams::default(),
+            &obj(json!({"metadata": {"name": "owner"}})),
+        )
+        .await
+        .expect("create owner");
+    let owner = OwnerInfo {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: "owner".into(),
+        uid: owner_cm.uid().expect("uid"),
+        namespace: ns.name.clone(),
+    };
+    // `Whisk` is not in the built-in kind table: its REST path comes from API discovery.
+    let objects = apply::prepare(
+        vec![
+            json!({"apiVersion": "nuvolaris.org/v1", "kind": "Whisk", "metadata": {"name": "discovered"},
+                    "spec": {"components": {"redis": true}}}),
+        ],
+        &owner,
+        "demo",
+    );
+    let applier = Applier::new(client.clone());
+    assert_eq!(applier.apply_all(&objects).await.expect("apply").applied, 1);
+    assert_eq!(
+        applier.apply_all(&objects).await.expect("reapply").writes(),
+        0
+    );
+    let live = ns
+        .api::<Whisk>()
+        .get("discovered")
+        .await
+        .expect("applied whisk");
+    assert_eq!(
+        live.labels()
+            .get(apply::LABEL_COMPONENT)
+            .map(String::as_str),
+        Some("demo")
+    );
+    // And prune finds it through the same discovery.
+    let extra = apply::kinds_of(&objects);
+    let pruned = applier
+        .prune(&ns.name, "owner", &BTreeSet::new(), &extra, false)
+        .await
+        .expect("prune");
+    assert!(pruned.deleted >= 1, "{pruned:?}");
+    ns.cleanup().await;
+}
