@@ -250,6 +250,90 @@ fn controller_is(value: &'static str) -> impl Fn(Option<&Whisk>) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A client that counts its API requests by kind (read, watch, write), to check what a reconcile
+// really sends, independently of the operator's own metrics.
+
+#[derive(Clone, Default)]
+struct RequestCounts(Arc<std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>>);
+
+impl RequestCounts {
+    fn snapshot(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.0.lock().expect("counts").clone()
+    }
+}
+
+struct CountLayer(RequestCounts);
+
+impl<S> tower::Layer<S> for CountLayer {
+    type Service = CountService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        CountService {
+            inner,
+            counts: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct CountService<S> {
+    inner: S,
+    counts: RequestCounts,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for CountService<S>
+where
+    S: tower::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let watch = request
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("watch=true") || q.contains("watch=1"));
+        let kind = match *request.method() {
+            http::Method::GET if watch => "watch",
+            http::Method::GET => "read",
+            _ => "write",
+        };
+        *self
+            .counts
+            .0
+            .lock()
+            .expect("counts")
+            .entry(kind)
+            .or_insert(0) += 1;
+        self.inner.call(request)
+    }
+}
+
+async fn counting_client() -> (Client, RequestCounts) {
+    let path = support::kubeconfig_path();
+    let kubeconfig = kube::config::Kubeconfig::read_from(&path).expect("kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .expect("config");
+    let counts = RequestCounts::default();
+    let client = kube::client::ClientBuilder::try_from(config)
+        .expect("client builder")
+        .with_layer(&CountLayer(counts.clone()))
+        .build();
+    (client, counts)
+}
+
+// ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn apply_skips_unchanged_objects_recreates_changed_jobs_and_prunes_orphans() {
@@ -842,9 +926,10 @@ async fn the_minimal_sample_installs_with_the_real_components() {
     let cr: Whisk = obj(cr);
 
     let metrics = Arc::new(Metrics::new());
+    let (operator_client, requests) = counting_client().await;
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(controller::run(
-        client.clone(),
+        operator_client,
         ControllerOptions::new(Some(ns.name.clone())),
         Arc::new(Health::default()),
         metrics.clone(),
@@ -892,6 +977,7 @@ async fn the_minimal_sample_installs_with_the_real_components() {
     };
     wait_next(&mut done).await;
     let before = metrics.api_writes.get();
+    let requests_before = requests.snapshot();
     whisks
         .patch(
             "controller",
@@ -905,6 +991,21 @@ async fn the_minimal_sample_installs_with_the_real_components() {
         .expect("poke");
     wait_next(&mut done).await;
     let writes = metrics.api_writes.get() - before;
+    let requests_after = requests.snapshot();
+    let delta = |kind: &str| {
+        requests_after.get(kind).copied().unwrap_or(0)
+            - requests_before.get(kind).copied().unwrap_or(0)
+    };
+    eprintln!(
+        "FIGURE API requests of one no-op reconcile (real components): {} reads, {} writes",
+        delta("read"),
+        delta("write")
+    );
+    assert_eq!(
+        delta("write"),
+        0,
+        "the operator's client sent writes during a no-op reconcile"
+    );
     eprintln!(
         "FIGURE minimal sample (real components, kwok) install-to-Ready: {install_time:?}; API writes for the install: {before}; writes during no-op reconcile: {writes}"
     );
