@@ -309,7 +309,10 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         .and_then(Value::as_str)
         .filter(|v| *v != "auto");
     let facts = facts::read(&ctx.client, &owner.namespace, ingresslb).await?;
-    let (generated, _) = secrets::ensure(&ctx.client, &owner).await?;
+    let (generated, wrote_secret) = secrets::ensure(&ctx.client, &owner).await?;
+    if wrote_secret {
+        ctx.metrics.wrote(1);
+    }
 
     let renders = match (ctx.render)(whisk, &facts, &generated) {
         Ok(renders) => renders,
