@@ -138,6 +138,34 @@ struct Resolved {
     namespaced: bool,
 }
 
+/// The live children of one Whisk, listed once per reconcile (metadata only).
+#[derive(Debug, Default, Clone)]
+pub struct LiveIndex {
+    /// Objects missing here (not created yet, or created without the owner labels, e.g. by
+    /// the Python operator) are looked up with a GET by `apply_all_with`.
+    objects: std::collections::HashMap<ObjectKey, IndexedObject>,
+}
+
+#[derive(Debug, Clone)]
+struct IndexedObject {
+    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    resolved: Resolved,
+}
+
+impl LiveIndex {
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    pub fn contains(&self, key: &ObjectKey) -> bool {
+        self.objects.contains_key(key)
+    }
+}
+
 /// Applies rendered objects through the dynamic API. Keeps a cache of kind → REST resource
 /// for kinds outside [`kinds::KNOWN_KINDS`] (filled by discovery, dropped on a 404).
 pub struct Applier {
@@ -235,14 +263,29 @@ impl Applier {
     /// Server-side applies `objects` (already [`prepare()`]d) in order. Stops at the first error:
     /// later objects may depend on the failed one.
     pub async fn apply_all(&self, objects: &[Object]) -> Result<ApplyReport, ApplyError> {
+        self.apply_all_with(objects, None).await
+    }
+
+    /// [`Applier::apply_all`], reading the live state of already labelled objects from `index`
+    /// instead of one GET each.
+    pub async fn apply_all_with(
+        &self,
+        objects: &[Object],
+        index: Option<&LiveIndex>,
+    ) -> Result<ApplyReport, ApplyError> {
         let mut report = ApplyReport::default();
         for object in objects {
-            self.apply_one(object, &mut report).await?;
+            self.apply_one(object, index, &mut report).await?;
         }
         Ok(report)
     }
 
-    async fn apply_one(&self, object: &Object, report: &mut ApplyReport) -> Result<(), ApplyError> {
+    async fn apply_one(
+        &self,
+        object: &Object,
+        index: Option<&LiveIndex>,
+        report: &mut ApplyReport,
+    ) -> Result<(), ApplyError> {
         let malformed = || ApplyError::Malformed(truncate(&object.to_string(), 200));
         let api_version = str_at(object, &["apiVersion"]).ok_or_else(malformed)?;
         let kind = str_at(object, &["kind"]).ok_or_else(malformed)?;
@@ -266,22 +309,28 @@ impl Applier {
             &["metadata", "annotations", ANNOTATION_APPLIED_HASH],
         );
 
-        let live = match api.get_metadata_opt(name).await {
-            Ok(live) => live,
-            Err(err) if is_status(&err, 404) => {
-                // The kind itself vanished (CRD removed): rediscover next time.
-                self.forget(api_version, kind);
-                return Err(wrap("read")(err));
-            }
-            Err(err) => return Err(wrap("read")(err)),
+        let indexed = index
+            .zip(ObjectKey::of(object))
+            .and_then(|(index, key)| index.objects.get(&key))
+            .map(|o| o.metadata.clone());
+        let live = match indexed {
+            Some(metadata) => Some(metadata),
+            None => match api.get_metadata_opt(name).await {
+                Ok(live) => live.map(|l| l.metadata),
+                Err(err) if is_status(&err, 404) => {
+                    // The kind itself vanished (CRD removed): rediscover next time.
+                    self.forget(api_version, kind);
+                    return Err(wrap("read")(err));
+                }
+                Err(err) => return Err(wrap("read")(err)),
+            },
         };
         if let Some(live) = live {
-            if live.metadata.deletion_timestamp.is_some() {
+            if live.deletion_timestamp.is_some() {
                 report.pending += 1;
                 return Ok(());
             }
             let live_hash = live
-                .metadata
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get(ANNOTATION_APPLIED_HASH))
@@ -321,7 +370,6 @@ impl Applier {
                 return Ok(());
             }
             let managed: Vec<Value> = live
-                .metadata
                 .managed_fields
                 .iter()
                 .flatten()
@@ -331,7 +379,7 @@ impl Applier {
                 // Guarded by the resourceVersion read: a concurrent change fails it (409) and the
                 // next reconcile retries with fresh data.
                 let takeover = serde_json::json!({"metadata": {
-                    "resourceVersion": live.metadata.resource_version,
+                    "resourceVersion": live.resource_version,
                     "managedFields": upgraded,
                     "annotations": {migrate::LAST_APPLIED_ANNOTATION: null},
                 }});
@@ -404,19 +452,19 @@ impl Applier {
         Ok((report, next))
     }
 
-    /// Deletes the children of the Whisk `whisk_name` in `whisk_namespace` (found by label)
-    /// that are not in `keep`. Looks at every prunable known kind plus `extra` kinds
-    /// (`(apiVersion, kind)`, e.g. the kinds of the current render); kinds the cluster does not
-    /// serve are skipped.
-    pub async fn prune(
+    /// Lists (metadata only, by label) the children of the Whisk `whisk_name` in
+    /// `whisk_namespace`: every prunable known kind plus `extra` kinds (`(apiVersion, kind)`,
+    /// e.g. the kinds of the current render); kinds the cluster does not serve or the operator
+    /// may not list are skipped. One LIST per kind replaces a GET per object in
+    /// [`Applier::apply_all_with`] and serves [`Applier::prune_indexed`].
+    pub async fn index(
         &self,
         whisk_namespace: &str,
         whisk_name: &str,
-        keep: &BTreeSet<ObjectKey>,
         extra: &[(String, String)],
         cluster_scoped_only: bool,
-    ) -> Result<ApplyReport, ApplyError> {
-        let mut report = ApplyReport::default();
+    ) -> Result<LiveIndex, ApplyError> {
+        let mut index = LiveIndex::default();
         let selector = owner_selector(whisk_name, whisk_namespace);
         let mut targets: Vec<(String, String)> = kinds::KNOWN_KINDS
             .iter()
@@ -432,16 +480,13 @@ impl Applier {
             .collect();
         for (api_version, kind) in extra {
             let (group, _) = kinds::split_api_version(api_version);
-            let never = kinds::known(group, kind).is_some_and(|k| !k.prunable);
             let listed = targets
                 .iter()
                 .any(|(v, k)| k == kind && kinds::split_api_version(v).0 == group);
-            if !never && !listed {
+            if !listed {
                 targets.push((api_version.clone(), kind.clone()));
             }
         }
-        // Delete in reverse apply order: exposure and workloads before their configuration.
-        targets.sort_by_key(|(_, kind)| std::cmp::Reverse(kinds::apply_rank(kind)));
         for (api_version, kind) in targets {
             let skip_key = format!("{api_version}/{kind}");
             if self.skipped(&skip_key) {
@@ -458,8 +503,7 @@ impl Applier {
             if cluster_scoped_only && resolved.namespaced {
                 continue;
             }
-            // Namespaced children live in the CR's namespace, except the few rendered elsewhere:
-            // list across namespaces only when the render named another one.
+            // Namespaced children live in the CR's namespace (see `prepare`).
             let api: Api<DynamicObject> = if resolved.namespaced {
                 Api::namespaced_with(self.client.clone(), whisk_namespace, &resolved.resource)
             } else {
@@ -471,7 +515,7 @@ impl Applier {
             {
                 Ok(list) => list,
                 Err(err) if is_status(&err, 404) || is_status(&err, 403) => {
-                    tracing::debug!(kind = %skip_key, error = %err, "prune skips a kind it cannot list");
+                    tracing::debug!(kind = %skip_key, error = %err, "skipping a kind that cannot be listed");
                     self.skip(&skip_key);
                     continue;
                 }
@@ -488,39 +532,85 @@ impl Applier {
                 let Some(name) = item.metadata.name.clone() else {
                     continue;
                 };
-                if item.metadata.deletion_timestamp.is_some() {
-                    continue;
-                }
                 let key = ObjectKey {
                     group: group.to_string(),
                     kind: kind.clone(),
                     namespace: item.metadata.namespace.clone(),
-                    name: name.clone(),
+                    name,
                 };
-                if keep.contains(&key) {
-                    continue;
+                index.objects.insert(
+                    key,
+                    IndexedObject {
+                        metadata: item.metadata,
+                        resolved: resolved.clone(),
+                    },
+                );
+            }
+        }
+        Ok(index)
+    }
+
+    /// Deletes the indexed objects that are not in `keep`, except the kinds never pruned
+    /// ([`kinds::KnownKind::prunable`]), exposure and workloads before their configuration.
+    pub async fn prune_indexed(
+        &self,
+        index: &LiveIndex,
+        keep: &BTreeSet<ObjectKey>,
+    ) -> Result<ApplyReport, ApplyError> {
+        let mut report = ApplyReport::default();
+        let mut doomed: Vec<(&ObjectKey, &IndexedObject)> = index
+            .objects
+            .iter()
+            .filter(|(key, object)| {
+                !keep.contains(*key)
+                    && object.metadata.deletion_timestamp.is_none()
+                    && kinds::known(&key.group, &key.kind).is_none_or(|k| k.prunable)
+            })
+            .collect();
+        doomed.sort_by_key(|(key, _)| {
+            (
+                std::cmp::Reverse(kinds::apply_rank(&key.kind)),
+                (*key).clone(),
+            )
+        });
+        for (key, object) in doomed {
+            let api = self.api(&object.resolved, key.namespace.as_deref());
+            let params = DeleteParams {
+                propagation_policy: Some(PropagationPolicy::Background),
+                ..DeleteParams::default()
+            };
+            match api.delete(&key.name, &params).await {
+                Ok(_) => {
+                    tracing::info!(object = %key, "pruned");
+                    report.deleted += 1;
                 }
-                let params = DeleteParams {
-                    propagation_policy: Some(PropagationPolicy::Background),
-                    ..DeleteParams::default()
-                };
-                match api.delete(&name, &params).await {
-                    Ok(_) => {
-                        tracing::info!(object = %key, "pruned");
-                        report.deleted += 1;
-                    }
-                    Err(err) if is_status(&err, 404) => {}
-                    Err(source) => {
-                        return Err(ApplyError::Kube {
-                            action: "delete",
-                            object: key.to_string(),
-                            source,
-                        });
-                    }
+                Err(err) if is_status(&err, 404) => {}
+                Err(source) => {
+                    return Err(ApplyError::Kube {
+                        action: "delete",
+                        object: key.to_string(),
+                        source,
+                    });
                 }
             }
         }
         Ok(report)
+    }
+
+    /// Deletes the children of the Whisk `whisk_name` in `whisk_namespace` (found by label)
+    /// that are not in `keep`: [`Applier::index`] then [`Applier::prune_indexed`].
+    pub async fn prune(
+        &self,
+        whisk_namespace: &str,
+        whisk_name: &str,
+        keep: &BTreeSet<ObjectKey>,
+        extra: &[(String, String)],
+        cluster_scoped_only: bool,
+    ) -> Result<ApplyReport, ApplyError> {
+        let index = self
+            .index(whisk_namespace, whisk_name, extra, cluster_scoped_only)
+            .await?;
+        self.prune_indexed(&index, keep).await
     }
 }
 

@@ -319,7 +319,18 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         Err(message) => return invalid_spec(ctx, whisk, &previous, message).await,
     };
 
-    let mut outcomes = Vec::new();
+    // Prepare everything first (pure): the keep set and the kinds to look at are known before
+    // any call, so one LIST per kind serves both the apply and the prune.
+    let renders: Vec<ComponentRender> = renders
+        .into_iter()
+        .map(|render| match render {
+            ComponentRender::Rendered(mut component) => {
+                component.objects = prepare(component.objects, &owner, component.name);
+                ComponentRender::Rendered(component)
+            }
+            other => other,
+        })
+        .collect();
     let mut keep = BTreeSet::from([ObjectKey {
         group: String::new(),
         kind: "Secret".into(),
@@ -327,6 +338,18 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         name: GENERATED_SECRET_NAME.into(),
     }]);
     let mut kinds = Vec::new();
+    for render in &renders {
+        if let ComponentRender::Rendered(component) = render {
+            keep.extend(component.objects.iter().filter_map(ObjectKey::of));
+            kinds.extend(kinds_of(&component.objects));
+        }
+    }
+    let index = ctx
+        .applier
+        .index(&owner.namespace, &owner.name, &kinds, false)
+        .await?;
+
+    let mut outcomes = Vec::new();
     let mut total = ApplyReport::default();
     let mut changed = Vec::new();
     let mut errors = Vec::new();
@@ -338,10 +361,8 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
             ComponentRender::NotImplemented { name } => (name, Outcome::NotImplemented),
             ComponentRender::Rendered(component) => {
                 let started = Instant::now();
-                let objects = prepare(component.objects, &owner, component.name);
-                keep.extend(objects.iter().filter_map(ObjectKey::of));
-                kinds.extend(kinds_of(&objects));
-                let outcome = match ctx.applier.apply_all(&objects).await {
+                let objects = component.objects;
+                let outcome = match ctx.applier.apply_all_with(&objects, Some(&index)).await {
                     Ok(report) => {
                         if report.writes() > 0 {
                             changed.push(component.name);
@@ -404,11 +425,7 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
     }
 
     // Prune even when a component failed: `keep` comes from the render, not from the apply.
-    match ctx
-        .applier
-        .prune(&owner.namespace, &owner.name, &keep, &kinds, false)
-        .await
-    {
+    match ctx.applier.prune_indexed(&index, &keep).await {
         Ok(report) => total.add(&report),
         Err(err) => errors.push(format!("prune: {err}")),
     }
