@@ -5,6 +5,8 @@
 //! - [`Applier::apply_all`]: server-side apply (field manager [`MANAGER`], forced), skipping
 //!   objects whose live copy carries the same content hash, so a no-op reconcile writes nothing.
 //! - [`Applier::prune`]: deletes labelled children that the current render no longer contains.
+//! - [`Applier::index`]: one metadata LIST per kind of the Whisk's labelled children, shared by
+//!   [`Applier::apply_all_with`] (no GET per object) and [`Applier::prune_indexed`].
 //! - [`evaluate`]: readiness of the applied workloads and Jobs.
 //!
 //! Pruning policy: PersistentVolumeClaims, PersistentVolumes, Namespaces and CRDs are never
