@@ -3,44 +3,28 @@
 //! sample CR passes server-side strict validation, and bad specs are rejected
 //! with the expected messages.
 //!
-//! Needs a cluster, so it is `#[ignore]`d in plain `cargo test`; run it with
-//! `cargo test --test crd_apiserver -- --ignored`. It uses `$KUBECONFIG`, else
-//! `<repo>/.cluster/kubeconfig` (the local control plane of issue 2), and fails
-//! with the reason when neither exists. It installs the three CRDs (server-side
-//! apply, manager `nuvolaris-operator`) and only dry-runs the CRs, in a
-//! throw-away namespace it deletes at the end.
+//! It runs on the local control plane (started by the test support when it is not up, failing
+//! with the reason when it cannot start). It installs the three CRDs (server-side apply) and only
+//! dry-runs the CRs, in a throw-away namespace it deletes at the end.
 
 #[allow(dead_code)]
 mod crd_support;
+mod support;
 
 use std::time::Duration;
 
-use crd_support::{kind_of, repo, sample_crs};
+use crd_support::{kind_of, sample_crs};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Client;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::Request;
 use kube::runtime::wait::{await_condition, conditions};
-use kube::{Client, Config};
 use nuvolaris_operator::crd;
 use serde_json::{Value, json};
 
 async fn client() -> Client {
-    let path = std::env::var_os("KUBECONFIG")
-        .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo().join(".cluster/kubeconfig"));
-    assert!(
-        path.is_file(),
-        "no kubeconfig at {} (start the local control plane or set KUBECONFIG)",
-        path.display()
-    );
-    let kubeconfig = Kubeconfig::read_from(&path).expect("readable kubeconfig");
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("usable kubeconfig");
-    Client::try_from(config).expect("client")
+    support::cluster().await
 }
 
 async fn install_crds(client: &Client) {
@@ -88,7 +72,6 @@ fn in_namespace(mut object: Value, ns: &str) -> Value {
 }
 
 #[tokio::test]
-#[ignore = "needs a kube-apiserver: cargo test --test crd_apiserver -- --ignored"]
 async fn crds_install_and_validate_samples_on_a_real_apiserver() {
     let client = client().await;
     install_crds(&client).await;

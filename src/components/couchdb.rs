@@ -8,7 +8,7 @@
 use minijinja::context;
 
 use super::kit::Overlay;
-use super::{Object, RenderError, setup_env};
+use super::{RenderError, setup_env};
 use crate::config::Config;
 use crate::render::value;
 
@@ -21,7 +21,7 @@ pub fn enabled(cfg: &Config) -> bool {
     cfg.components.couchdb
 }
 
-pub fn render(cfg: &Config) -> Result<Vec<Object>, RenderError> {
+pub fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
     let db = &cfg.couchdb;
     let mut overlay = Overlay::new(NAME, &cfg.namespace)
         .base(
@@ -63,5 +63,5 @@ pub fn render(cfg: &Config) -> Result<Vec<Object>, RenderError> {
             },
         )?;
     }
-    overlay.build()
+    Ok(overlay)
 }

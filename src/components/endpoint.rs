@@ -7,8 +7,8 @@
 
 use minijinja::context;
 
+use super::RenderError;
 use super::kit::Overlay;
-use super::{Object, RenderError};
 use crate::config::{Config, Flavour};
 
 pub const NAME: &str = "endpoint";
@@ -49,7 +49,7 @@ const ROUTES: &[Route] = &[
     },
 ];
 
-pub fn render(cfg: &Config) -> Result<Vec<Object>, RenderError> {
+pub fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
     let host = cfg.apihost.host.clone();
     let tls = cfg.apihost.https;
     let timeout_seconds = seconds(&cfg.controller.limits.time_max);
@@ -71,7 +71,7 @@ pub fn render(cfg: &Config) -> Result<Vec<Object>, RenderError> {
             ingress_class => cfg.ingress_class.clone(), timeout_seconds,
         })?;
     }
-    overlay.build()
+    Ok(overlay)
 }
 
 /// Seconds of an OpenWhisk duration such as `5min`, `300s`, `1h` or `100ms` (rounded up).

@@ -92,6 +92,11 @@ impl Overlay {
         self
     }
 
+    /// The kustomization as assembled (for conformance tests against `kubectl kustomize`).
+    pub fn kustomization(&self) -> &Kustomization {
+        &self.kustomization
+    }
+
     /// Builds the objects.
     pub fn build(self) -> Result<Vec<Object>, RenderError> {
         self.kustomization

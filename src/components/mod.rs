@@ -62,7 +62,8 @@ pub enum RenderError {
     },
 }
 
-type Render = fn(&Config) -> Result<Vec<Object>, RenderError>;
+/// The component's kustomization for a configuration (see [`kit::Overlay`]).
+type Render = fn(&Config) -> Result<kit::Overlay, RenderError>;
 /// Whether this version supports the configuration (e.g. not the controller's enterprise mode).
 type Supported = fn(&Config) -> bool;
 
@@ -86,19 +87,19 @@ const COMPONENTS: &[Component] = &[
     Component {
         name: runtimes::NAME,
         enabled: runtimes::enabled,
-        render: Some((runtimes::render, always)),
+        render: Some((runtimes::overlay, always)),
         setup_jobs: &[],
     },
     Component {
         name: couchdb::NAME,
         enabled: couchdb::enabled,
-        render: Some((couchdb::render, always)),
+        render: Some((couchdb::overlay, always)),
         setup_jobs: couchdb::SETUP_JOBS,
     },
     Component {
         name: redis::NAME,
         enabled: redis::enabled,
-        render: Some((redis::render, always)),
+        render: Some((redis::overlay, always)),
         setup_jobs: redis::SETUP_JOBS,
     },
     Component {
@@ -177,13 +178,13 @@ const COMPONENTS: &[Component] = &[
     Component {
         name: openwhisk::NAME,
         enabled: openwhisk::enabled,
-        render: Some((openwhisk::render, openwhisk::implemented)),
+        render: Some((openwhisk::overlay, openwhisk::implemented)),
         setup_jobs: &[],
     },
     Component {
         name: endpoint::NAME,
         enabled: endpoint::enabled,
-        render: Some((endpoint::render, endpoint::implemented)),
+        render: Some((endpoint::overlay, endpoint::implemented)),
         setup_jobs: &[],
     },
     Component {
@@ -217,6 +218,19 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     COMPONENTS.iter().map(|c| c.name)
 }
 
+/// The overlays of the enabled, implemented components for `cfg`, by status key: what
+/// [`render_all`] builds (the conformance suite builds them with `kubectl kustomize` too).
+pub fn overlays(cfg: &Config) -> Result<Vec<(&'static str, kit::Overlay)>, RenderError> {
+    COMPONENTS
+        .iter()
+        .filter(|c| (c.enabled)(cfg))
+        .filter_map(|c| match c.render {
+            Some((render, supported)) if supported(cfg) => Some(render(cfg).map(|o| (c.name, o))),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Renders every known component for `cfg`, in installation order. Pure: no client, no I/O.
 pub fn render_all(cfg: &Config) -> Result<Vec<ComponentRender>, RenderError> {
     COMPONENTS
@@ -230,7 +244,7 @@ pub fn render_all(cfg: &Config) -> Result<Vec<ComponentRender>, RenderError> {
                 Some((render, supported)) if supported(cfg) => {
                     Ok(ComponentRender::Rendered(RenderedComponent {
                         name,
-                        objects: render(cfg)?,
+                        objects: render(cfg)?.build()?,
                         setup_jobs: component
                             .setup_jobs
                             .iter()

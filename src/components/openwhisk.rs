@@ -8,8 +8,8 @@
 use minijinja::context;
 use sha2::{Digest, Sha256};
 
+use super::RenderError;
 use super::kit::Overlay;
-use super::{Object, RenderError};
 use crate::config::Config;
 use crate::render::value;
 
@@ -28,7 +28,7 @@ pub fn implemented(cfg: &Config) -> bool {
     !cfg.components.invoker
 }
 
-pub fn render(cfg: &Config) -> Result<Vec<Object>, RenderError> {
+pub fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
     let c = &cfg.controller;
     let db = &cfg.couchdb;
     let runtimes_hash = hex_prefix(&Sha256::digest(cfg.runtimes.manifest.as_bytes()));
@@ -58,7 +58,7 @@ pub fn render(cfg: &Config) -> Result<Vec<Object>, RenderError> {
             },
         )?;
     }
-    overlay.build()
+    Ok(overlay)
 }
 
 fn hex_prefix(digest: &[u8]) -> String {

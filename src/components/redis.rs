@@ -7,7 +7,7 @@
 use minijinja::context;
 
 use super::kit::Overlay;
-use super::{Object, RenderError, setup_env};
+use super::{RenderError, setup_env};
 use crate::config::Config;
 
 pub const NAME: &str = "redis";
@@ -19,7 +19,7 @@ pub fn enabled(cfg: &Config) -> bool {
     cfg.components.redis
 }
 
-pub fn render(cfg: &Config) -> Result<Vec<Object>, RenderError> {
+pub fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
     let redis = &cfg.redis;
     let conf = crate::render::render("redis/redis.conf", context! {
         default_password => redis.default_password.expose(),
@@ -64,5 +64,5 @@ pub fn render(cfg: &Config) -> Result<Vec<Object>, RenderError> {
             },
         )?;
     }
-    overlay.build()
+    Ok(overlay)
 }

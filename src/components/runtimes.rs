@@ -9,8 +9,8 @@ use minijinja::context;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::RenderError;
 use super::kit::Overlay;
-use super::{Object, RenderError};
 use crate::assets;
 use crate::config::Config;
 
@@ -32,7 +32,7 @@ pub struct PreloadContainer {
     pub image: String,
 }
 
-pub fn render(cfg: &Config) -> Result<Vec<Object>, RenderError> {
+pub fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
     let containers = preload_containers(&cfg.runtimes.manifest, cfg.runtimes.preload_only_apache)
         .map_err(|message| RenderError::Component {
         component: NAME,
@@ -54,7 +54,7 @@ pub fn render(cfg: &Config) -> Result<Vec<Object>, RenderError> {
             context! { containers => crate::render::value(containers) },
         )?;
     }
-    overlay.build()
+    Ok(overlay)
 }
 
 /// The default kind of every runtime family (only `apache` images when `only_apache`).

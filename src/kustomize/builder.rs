@@ -68,6 +68,11 @@ impl KustomizationBuilder {
         Self::default()
     }
 
+    /// The files the kustomization refers to (resources, patches, generator sources).
+    pub fn files(&self) -> &MemFiles {
+        &self.files
+    }
+
     /// The typed kustomization assembled so far.
     pub fn kustomization(&self) -> &KustomizationFile {
         &self.kust
@@ -174,7 +179,8 @@ impl KustomizationBuilder {
     pub fn secret_literal(mut self, name: &str, key: &str, value: &str) -> Self {
         let content = value.as_bytes().to_vec();
         // Stored as a file source so that no quoting rule of literals can alter the value.
-        let path = self.generated_path("secret", name, key);
+        let index = self.generator(true, name).files.len();
+        let path = self.generated_path("secret", name, index);
         self.files.insert(&path, content);
         let entry = format!("{key}={}", path.display());
         self.generator(true, name).files.push(entry);
@@ -189,15 +195,20 @@ impl KustomizationBuilder {
 
     /// `configMapTemplate(name, ..)`: a key of a generated ConfigMap with the given content.
     pub fn config_map_file(mut self, name: &str, key: &str, contents: impl Into<Vec<u8>>) -> Self {
-        let path = self.generated_path("configmap", name, key);
+        let index = self.generator(false, name).files.len();
+        let path = self.generated_path("configmap", name, index);
         self.files.insert(&path, contents.into());
         let entry = format!("{key}={}", path.display());
         self.generator(false, name).files.push(entry);
         self
     }
 
-    fn generated_path(&self, what: &str, name: &str, key: &str) -> PathBuf {
-        PathBuf::from(GENERATED_DIR).join(what).join(name).join(key)
+    /// A private path per generator entry (by position, so that no key can escape it).
+    fn generated_path(&self, what: &str, name: &str, index: usize) -> PathBuf {
+        PathBuf::from(GENERATED_DIR)
+            .join(what)
+            .join(name.replace(['/', '\\'], "_"))
+            .join(index.to_string())
     }
 
     /// `patchTemplate`: a strategic-merge patch text (one or more documents, each applied

@@ -45,6 +45,17 @@ pub(crate) fn build_parsed(
 }
 
 fn finish(mut resources: Vec<Res>, root: &Path) -> Result<Vec<Object>, KustomizeError> {
+    for r in &mut resources {
+        // kustomize rewrites the annotations of every resource (dropping its internal
+        // ones), which removes an empty or null `annotations` field
+        if let Some(meta) = r.obj.get_mut("metadata").and_then(Value::as_object_mut)
+            && meta
+                .get("annotations")
+                .is_some_and(|a| a.is_null() || a.as_object().is_some_and(|m| m.is_empty()))
+        {
+            meta.remove("annotations");
+        }
+    }
     add_hashes(&mut resources);
     fix_back_references(&mut resources).map_err(|e| KustomizeError::in_file(root, e))?;
     legacy_sort(&mut resources);

@@ -58,6 +58,10 @@ impl MemFiles {
     pub fn insert(&mut self, path: impl AsRef<Path>, content: impl Into<Vec<u8>>) {
         self.files.insert(normalize(path.as_ref()), content.into());
     }
+    /// Every file, by path.
+    pub fn iter(&self) -> impl Iterator<Item = (&Path, &[u8])> {
+        self.files.iter().map(|(p, c)| (p.as_path(), c.as_slice()))
+    }
     /// Builder-style [`MemFiles::insert`].
     pub fn with(mut self, path: impl AsRef<Path>, content: impl Into<Vec<u8>>) -> Self {
         self.insert(path, content);

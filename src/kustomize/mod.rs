@@ -17,6 +17,18 @@
 //! `0123` is 83, `3.0` is 3, dates become RFC 3339 strings); kustomization files and the
 //! YAML text of JSON 6902 patches get YAML 1.1 typing (`value: on` is `true`), as in
 //! kustomize. The typed builder API passes JSON 6902 values as JSON, so no quirk arises.
+//! go-yaml parsing quirks reproduced: folded scalars with more-indented lines gain one line
+//! break (kustomize's emit/re-read), a block scalar ending the file without a newline has
+//! no final newline, and empty/null `metadata.annotations` are dropped.
+//! Known gap: a raw U+2028/U+2029 character inside YAML text is a line break for go-yaml
+//! (YAML 1.1 heritage) but an ordinary character here; write it escaped (`"\u2028"`).
+//!
+//! Strategic merge follows kyaml `merge2` literally, including its list-merge mechanics
+//! (`ElementSetter`/`appendListNode`): lists with several merge keys (container ports by
+//! containerPort+protocol, Service ports by port+protocol) put the base items after the
+//! patch items, a `$patch: replace` on an existing list element has no effect, and base
+//! lists are re-keyed even where the patch does not touch them. This is checked against
+//! `kubectl kustomize` by seeded random tests (tests/kustomize_conformance.rs).
 
 mod builder;
 mod engine;

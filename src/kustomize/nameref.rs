@@ -109,7 +109,9 @@ fn update(v: &mut Value, ctx: &Ctx) -> Result<(), String> {
                 .map(str::to_string);
             if let Some(c) = select(ctx, &old, ns.as_deref())? {
                 map.insert("name".into(), Value::from(c.name));
-                if ns.is_some() && !c.namespace.is_empty() {
+                // kustomize also sets the namespace of a reference that had none (a
+                // RoleBinding subject naming a ServiceAccount of the build gets its namespace).
+                if !c.namespace.is_empty() {
                     map.insert("namespace".into(), Value::from(c.namespace));
                 }
             }

@@ -147,14 +147,45 @@ fn walk(
             ));
         }
     }
-    // Nothing to merge in: keep the base as is.
+    // Nothing to merge in: kyaml still walks the base (associative lists get re-keyed).
     let Some(origin) = origin else {
-        return Ok(dest);
+        return match dest {
+            Some(d) => walk_base_only(d, schema, path).map(Some),
+            None => Ok(None),
+        };
     };
     match first {
         Value::Object(_) => walk_map(dest, origin, schema, path),
         Value::Array(_) => walk_list(dest, origin, schema, path),
         _ => Ok(if origin.is_null() { None } else { Some(origin) }),
+    }
+}
+
+/// kyaml walks every base field, also those the patch does not mention: associative lists
+/// go through the element merge with no patch elements (deduplicating by merge keys).
+fn walk_base_only(v: Value, schema: Schema, path: &str) -> Result<Value, String> {
+    match v {
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (k, fv) in map {
+                let mut fs = schema.field(&k);
+                if fs.def.is_none()
+                    && fs.list.is_none()
+                    && fv.is_object()
+                    && Schema::for_resource(&fv).def.is_some()
+                {
+                    fs = Schema::for_resource(&fv);
+                }
+                let sub = format!("{path}.{k}");
+                out.insert(k, walk_base_only(fv, fs, &sub)?);
+            }
+            Ok(Value::Object(out))
+        }
+        Value::Array(_) => match schema.associative() {
+            Some(keys) => merge_elements(v, Value::Array(Vec::new()), schema, keys, path, false),
+            None => Ok(v),
+        },
+        other => Ok(other),
     }
 }
 
@@ -207,9 +238,14 @@ fn take_list_directive(origin: &mut Value) -> Result<Directive, String> {
         Some(other) => return Err(format!("unknown patch strategy '{other}'")),
         None => Directive::Merge,
     };
-    // kustomize removes every element equal to the directive element.
-    let directive_elem = items[pos].clone();
-    items.retain(|e| *e != directive_elem);
+    // kyaml elides with ElementSetter{Keys: [$patch], Values: [v]}: every element whose
+    // `$patch` has that value goes, whatever its other fields.
+    let value = match &d {
+        Directive::Merge => "merge",
+        Directive::Replace => "replace",
+        Directive::Delete => "delete",
+    };
+    element_setter(items, None, &[DIRECTIVE], &[value.to_string()]);
     Ok(d)
 }
 
@@ -224,11 +260,20 @@ fn walk_map(
             if origin.is_null() {
                 return Ok(None);
             }
+            let explicit = origin.get(DIRECTIVE).is_some();
             match take_map_directive(&mut origin)? {
                 Directive::Delete => return Ok(None),
                 // the patch becomes the node, cleaned of directives and nulls
                 Directive::Replace => return clean(origin, schema),
-                Directive::Merge => d,
+                Directive::Merge => {
+                    let mut d = d;
+                    // when kyaml walks a patch against itself the directive is removed
+                    // from the one shared node
+                    if explicit && let Some(m) = d.as_object_mut() {
+                        m.remove(DIRECTIVE);
+                    }
+                    d
+                }
             }
         }
         _ => return clean(origin, schema),
@@ -258,21 +303,14 @@ fn clean(mut v: Value, schema: Schema) -> Result<Option<Value>, String> {
             Ok(Some(Value::Object(out)))
         }
         Value::Array(_) => {
-            if schema.associative().is_none() {
+            let Some(keys) = schema.associative() else {
                 return Ok(Some(v));
-            }
-            let Value::Array(items) = v else {
-                return Ok(None);
             };
-            let mut out = Vec::new();
-            for e in items {
-                match clean(e, schema.element())? {
-                    None => {}
-                    Some(Value::Object(m)) if m.is_empty() => {}
-                    Some(c) => out.push(c),
-                }
+            if let Directive::Delete = take_list_directive(&mut v)? {
+                return Ok(None);
             }
-            Ok(Some(Value::Array(out)))
+            let copy = v.clone();
+            merge_elements(copy, v, schema, keys, "", true).map(Some)
         }
         _ => Ok(Some(v)),
     }
@@ -285,8 +323,26 @@ fn merge_fields(base: Value, origin: Value, schema: Schema, path: &str) -> Resul
     let Value::Object(origin) = origin else {
         return Ok(Value::Object(base));
     };
-    // kyaml visits the union of field names in sorted order; fields are independent, so
-    // visiting only the patch's fields gives the same result.
+    // kyaml visits the union of field names; base-only fields are walked too.
+    let base_only: Vec<String> = base
+        .keys()
+        .filter(|k| !origin.contains_key(*k))
+        .cloned()
+        .collect();
+    for key in base_only {
+        if let Some(dv) = base.remove(&key) {
+            let mut fs = schema.field(&key);
+            if fs.def.is_none()
+                && fs.list.is_none()
+                && dv.is_object()
+                && Schema::for_resource(&dv).def.is_some()
+            {
+                fs = Schema::for_resource(&dv);
+            }
+            let sub = format!("{path}.{key}");
+            base.insert(key, walk_base_only(dv, fs, &sub)?);
+        }
+    }
     for (key, ov) in origin {
         let dv = base.remove(&key);
         let mut field_schema = schema.field(&key);
@@ -325,40 +381,136 @@ fn walk_list(
             }
             match take_list_directive(&mut origin)? {
                 Directive::Delete => return Ok(None),
-                Directive::Replace => return clean(origin, schema),
+                Directive::Replace => {
+                    let copy = origin.clone();
+                    return merge_elements(copy, origin, schema, keys, path, true).map(Some);
+                }
                 Directive::Merge => d,
             }
         }
-        _ => return clean(origin, schema),
+        // no base list: kyaml takes the patch list as is (directives included) and walks
+        // it against itself
+        _ => {
+            let copy = origin.clone();
+            return merge_elements(copy, origin, schema, keys, path, true).map(Some);
+        }
     };
-    merge_elements(dest, origin, schema, keys, path).map(Some)
+    merge_elements(dest, origin, schema, keys, path, false).map(Some)
 }
 
-/// The string form kyaml compares merge-key values in.
-fn scalar_string(v: &Value) -> String {
+/// The text kyaml compares merge-key values in (the scalar node's value).
+fn scalar_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Null => String::new(),
+        Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        other => other.to_string(),
+        _ => String::new(),
     }
 }
 
+/// kyaml `ElementValuesList` for one element: "" for a missing, null or empty field.
 fn element_values(e: &Value, keys: &[&str]) -> Vec<String> {
     keys.iter()
-        .map(|k| e.get(*k).map(scalar_string).unwrap_or_default())
+        .map(|k| match e.get(*k) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::Object(m)) if m.is_empty() => String::new(),
+            Some(Value::Array(a)) if a.is_empty() => String::new(),
+            Some(v) => scalar_text(v),
+        })
         .collect()
 }
 
-fn matches_values(e: &Value, keys: &[&str], values: &[String]) -> bool {
-    if !e.is_object() {
-        return false;
+/// kyaml `FieldMatcher{Name, StringValue}`: the field exists and, unless the wanted value
+/// is empty, has that value.
+fn field_matches(e: &Value, key: &str, want: &str) -> bool {
+    match e.get(key) {
+        None => false,
+        Some(v) => want.is_empty() || scalar_text(v) == want,
     }
-    keys.iter().zip(values).all(|(k, v)| {
-        let actual = e.get(*k).map(scalar_string).unwrap_or_default();
-        actual == *v
+}
+
+/// kyaml `MatchElementList(keys, values)`: the first map element whose fields all exist
+/// with exactly these values.
+fn find_element(list: &[Value], keys: &[&str], values: &[String]) -> Option<usize> {
+    if keys.len() != values.len() {
+        return None;
+    }
+    list.iter().position(|e| {
+        e.is_object()
+            && keys
+                .iter()
+                .zip(values)
+                .all(|(k, v)| e.get(*k).is_some_and(|f| scalar_text(f) == *v))
     })
+}
+
+/// kyaml `ElementSetter{Element, Keys, Values}`: replaces every matching element with
+/// `element` (or deletes them when `None`), appending it when nothing matched. Like kyaml,
+/// it also drops null and empty-map elements along the way.
+fn element_setter(
+    list: &mut Vec<Value>,
+    element: Option<&Value>,
+    keys: &[&str],
+    values: &[String],
+) {
+    let mapping_setter =
+        !keys.is_empty() && !keys[0].is_empty() && !values.is_empty() && !values[0].is_empty();
+    let mut out = Vec::with_capacity(list.len() + 1);
+    let mut found_any = false;
+    for e in list.drain(..) {
+        let empty = e.is_null() || e.as_object().is_some_and(|m| m.is_empty());
+        if empty {
+            continue;
+        }
+        if !e.is_object() && mapping_setter {
+            out.push(e);
+            continue;
+        }
+        // kyaml keeps the previous match result for keys without a value
+        let mut matched: Option<bool> = None;
+        for (j, k) in keys.iter().enumerate() {
+            if j < values.len() {
+                matched = Some(e.is_object() && field_matches(&e, k, &values[j]));
+            }
+            if matched != Some(true) {
+                break;
+            }
+        }
+        if matched != Some(true) {
+            if !values.is_empty() {
+                out.push(e);
+            }
+            continue;
+        }
+        found_any = true;
+        if let Some(el) = element {
+            out.push(el.clone());
+        }
+    }
+    *list = out;
+    if let Some(el) = element
+        && !found_any
+    {
+        list.push(el.clone());
+    }
+}
+
+/// kyaml `appendListNode(dst, src, keys)`.
+fn append_list(dst: &mut Vec<Value>, src: Vec<Value>, keys: &[&str]) {
+    for elem in src {
+        let mut v: Vec<String> = Vec::new();
+        for k in keys {
+            match elem.get(*k) {
+                None => dst.push(elem.clone()),
+                Some(f) => v.push(scalar_text(f)),
+            }
+        }
+        if keys.len() > 1 {
+            element_setter(dst, None, keys, &v);
+        }
+        element_setter(dst, Some(&elem), keys, &v);
+    }
 }
 
 /// kyaml `mergeValues`: with several keys, tuples that agree where both are set (an empty
@@ -427,12 +579,15 @@ fn valid_keys(
     (vk, vv)
 }
 
+/// `aliased`: kyaml walks the patch list against itself (no base list, or a replaced one);
+/// the "base" elements are then the patch elements and see every change made to them.
 fn merge_elements(
     dest: Value,
     origin: Value,
     schema: Schema,
     keys: &'static [&'static str],
     path: &str,
+    aliased: bool,
 ) -> Result<Value, String> {
     let Value::Array(mut dest) = dest else {
         return Ok(dest);
@@ -446,14 +601,14 @@ fn merge_elements(
         // primitive associative list (e.g. finalizers): union, patch values first
         let mut out: Vec<Value> = Vec::new();
         for v in origin.iter().chain(dest.iter()) {
-            if !out.iter().any(|o| scalar_string(o) == scalar_string(v)) {
+            if !out.iter().any(|o| scalar_text(o) == scalar_text(v)) {
                 out.push(v.clone());
             }
         }
         return Ok(Value::Array(out));
     }
 
-    // Key tuples in order: patch elements first, then base elements (prepend).
+    // kyaml elementValues: key tuples of the patch elements, then of the base elements
     let mut tuples: Vec<Vec<String>> = Vec::new();
     for e in origin.iter().chain(dest.iter()) {
         let t = element_values(e, keys);
@@ -470,25 +625,27 @@ fn merge_elements(
     for values in &tuples {
         let (vkeys, vvals) = valid_keys(&all, values, keys);
         last_keys = vkeys.clone();
-        let dpos = dest.iter().position(|e| matches_values(e, &vkeys, &vvals));
-        let oelem = origin
-            .iter()
-            .find(|e| matches_values(e, &vkeys, &vvals))
-            .cloned();
+        // kyaml elementValueList: look elements up by the keys this tuple has values for
+        let (lkeys, lvals) = valid_keys(std::slice::from_ref(values), values, keys);
+        let dpos = find_element(&dest, &lkeys, &lvals);
+        let oelem = find_element(&origin, &lkeys, &lvals).map(|p| origin[p].clone());
         let delem = dpos.map(|p| dest[p].clone());
-        let merge_directive = oelem
-            .as_ref()
-            .and_then(|o| o.get(DIRECTIVE))
-            .is_none_or(|d| d == "merge");
+        // Merging happens in place in the base element unless the patch element replaces
+        // it ($patch: replace) or there is no base element.
+        let in_place = delem.is_some()
+            && oelem
+                .as_ref()
+                .and_then(|o| o.get(DIRECTIVE))
+                .is_none_or(|d| d == "merge");
         let sub = format!("{path}[{}]", vvals.join(","));
-        let val = walk(delem.clone(), oelem, elem_schema, &sub)?;
+        let val = walk(delem, oelem, elem_schema, &sub)?;
         let empty = match &val {
             None | Some(Value::Null) => true,
             Some(Value::Object(m)) => m.is_empty(),
             _ => false,
         };
         if empty {
-            dest.retain(|e| !matches_values(e, &vkeys, &vvals));
+            element_setter(&mut dest, None, &vkeys, &vvals);
             continue;
         }
         let Some(mut val) = val else { continue };
@@ -502,31 +659,18 @@ fn merge_elements(
                 m.insert((*k).to_string(), parsed);
             }
         }
-        // kyaml merges into the base element in place: the base list sees the result.
-        if let (Some(p), true, true) = (dpos, merge_directive, delem.is_some()) {
+        if (in_place || aliased)
+            && let Some(p) = dpos
+        {
             dest[p] = val.clone();
         }
-        match added.iter().position(|e| matches_values(e, &vkeys, &vvals)) {
-            Some(p) => added[p] = val,
-            None => added.push(val),
-        }
+        element_setter(&mut added, Some(&val), &vkeys, &vvals);
     }
-    // kyaml appendListNode(added, dest): base elements replace their match or are appended.
-    // With several keys kyaml first deletes the match, so base elements move to the end.
-    for e in dest {
-        let vals = element_values(&e, &last_keys);
-        if last_keys.len() > 1 {
-            added.retain(|a| !matches_values(a, &last_keys, &vals));
-        }
-        match added
-            .iter()
-            .position(|a| matches_values(a, &last_keys, &vals))
-        {
-            Some(p) => added[p] = e,
-            None => added.push(e),
-        }
+    if !tuples.is_empty() {
+        append_list(&mut added, dest, &last_keys);
+        return Ok(Value::Array(added));
     }
-    Ok(Value::Array(added))
+    Ok(Value::Array(dest))
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub(crate) fn parse_documents(text: &str, typing: Typing) -> Result<Vec<Value>, 
         stack: Vec::new(),
         anchors: HashMap::new(),
         error: None,
+        last_block: None,
     };
     let mut parser = Parser::new_from_str(text);
     parser
@@ -41,7 +42,78 @@ pub(crate) fn parse_documents(text: &str, typing: Typing) -> Result<Vec<Value>, 
     if let Some(e) = builder.error {
         return Err(e);
     }
+    // go-yaml: a block scalar that ends the stream without a final line break has no
+    // trailing newline (yaml-rust2 adds one).
+    if !text.ends_with('\n')
+        && let Some((doc, path)) = builder.last_block.take()
+        && let Some(Value::String(s)) = builder.docs.get_mut(doc).and_then(|d| follow(d, &path))
+        && s.ends_with('\n')
+    {
+        s.pop();
+    }
     Ok(builder.docs)
+}
+
+enum Seg {
+    Key(String),
+    Idx(usize),
+}
+
+fn follow<'a>(v: &'a mut Value, path: &[Seg]) -> Option<&'a mut Value> {
+    let mut cur = v;
+    for seg in path {
+        cur = match seg {
+            Seg::Key(k) => cur.get_mut(k.as_str())?,
+            Seg::Idx(i) => cur.get_mut(*i)?,
+        };
+    }
+    Some(cur)
+}
+
+/// kustomize writes and re-reads folded scalars with go-yaml v3, whose emitter checks the
+/// first character of the whole value instead of the next line: a line break (run) after
+/// a normal line and before a more-indented line comes back with one extra `\n`.
+fn folded_round_trip(s: &str) -> String {
+    let first = s.trim_start_matches('\n').chars().next();
+    if first.is_none_or(|c| c == ' ' || c == '\t') {
+        return s.to_string();
+    }
+    // values the emitter cannot write as a block (a line ending in a blank, control
+    // characters) are written quoted and come back unchanged
+    let blockable = s.split('\n').all(|l| !l.ends_with([' ', '\t']))
+        && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+    if !blockable {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let lines: Vec<&str> = s.split('\n').collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        out.push_str(line);
+        if i + 1 == lines.len() {
+            break;
+        }
+        // a run of breaks: the current line, then empty lines, then the next content line
+        let mut j = i + 1;
+        while j < lines.len() - 1 && lines[j].is_empty() {
+            j += 1;
+        }
+        let breaks = j - i;
+        let normal_before = !line.starts_with([' ', '\t']);
+        let blank_after = lines[j].starts_with([' ', '\t']);
+        for _ in 0..breaks {
+            out.push('\n');
+        }
+        if normal_before && blank_after {
+            out.push('\n');
+        }
+        for l in &lines[i + 1..j] {
+            out.push_str(l);
+        }
+        i = j;
+    }
+    out
 }
 
 /// Parses a single-document YAML text (an empty text is `Null`).
@@ -73,6 +145,8 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Value>,
     error: Option<String>,
+    /// Where the most recent block scalar went, while it is the last event seen.
+    last_block: Option<(usize, Vec<Seg>)>,
 }
 
 impl Builder {
@@ -110,6 +184,18 @@ impl Builder {
         }
     }
 
+    fn current_path(&self) -> Vec<Seg> {
+        self.stack
+            .iter()
+            .map(|f| match f {
+                Frame::Seq { items, .. } => Seg::Idx(items.len()),
+                Frame::Map { key, .. } => {
+                    Seg::Key(key.as_ref().map(|k| k.0.clone()).unwrap_or_default())
+                }
+            })
+            .collect()
+    }
+
     fn expecting_key(&self) -> bool {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
@@ -128,6 +214,12 @@ impl MarkedEventReceiver for Builder {
         if self.error.is_some() {
             return;
         }
+        if !matches!(
+            ev,
+            Event::SequenceEnd | Event::MappingEnd | Event::DocumentEnd | Event::StreamEnd
+        ) {
+            self.last_block = None;
+        }
         match ev {
             Event::DocumentEnd => {}
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
@@ -136,6 +228,14 @@ impl MarkedEventReceiver for Builder {
             },
             Event::Scalar(text, style, anchor, tag) => {
                 let is_key = self.expecting_key();
+                if !is_key && matches!(style, TScalarStyle::Literal | TScalarStyle::Folded) {
+                    self.last_block = Some((self.docs.len(), self.current_path()));
+                }
+                let text = if style == TScalarStyle::Folded && self.typing == Typing::Kyaml {
+                    folded_round_trip(&text)
+                } else {
+                    text
+                };
                 let v = resolve(&text, style, tag.as_ref(), self.typing);
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
@@ -632,6 +732,18 @@ mod tests {
             v,
             json!([{"value": true}, {"value": 83}, {"value": 1000}, {"value": "on"}])
         );
+    }
+
+    #[test]
+    fn folded_and_eof_quirks_of_go_yaml() {
+        let v = parse_one(
+            "a: >-\n  x\n\n    y\n  z\nd: >-\n  p\n    q\n\n  r\n    s\n      t\n  u\ne: |\n  no newline at eof",
+            Typing::Kyaml,
+        )
+        .unwrap();
+        assert_eq!(v["a"], "x\n\n\n  y\nz");
+        assert_eq!(v["d"], "p\n\n  q\n\nr\n\n  s\n    t\nu");
+        assert_eq!(v["e"], "no newline at eof");
     }
 
     #[test]

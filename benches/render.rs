@@ -1,0 +1,45 @@
+//! Offline render of the minimal CR: how long the operator's whole render step takes (spec →
+//! config → templates → kustomize overlays for every component). Prints figures; asserts nothing.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nuvolaris_operator::crd::Whisk;
+use nuvolaris_operator::offline;
+
+fn main() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/samples/minimal.yaml");
+    let text = std::fs::read_to_string(&path).expect("read the sample CR");
+    let whisk: Whisk = serde_yaml_ng::from_str(&text).expect("the sample is a Whisk");
+
+    // warm up (template parsing is cached after the first render)
+    let first = Instant::now();
+    let rendered = offline::render_whisk(&whisk, Some("kind")).expect("renders");
+    let cold = first.elapsed();
+    let objects = rendered.yaml.matches("\nkind: ").count()
+        + usize::from(rendered.yaml.starts_with("kind: "));
+
+    let runs = 200;
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let out = offline::render_whisk(&whisk, Some("kind")).expect("renders");
+            std::hint::black_box(out);
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / runs;
+    println!("render of deploy/samples/minimal.yaml ({objects} objects, 5 components)");
+    println!(
+        "  first render (cold templates): {:.2} ms",
+        cold.as_secs_f64() * 1e3
+    );
+    println!(
+        "  {runs} renders: mean {:.2} ms, median {:.2} ms, p95 {:.2} ms, min {:.2} ms",
+        mean.as_secs_f64() * 1e3,
+        times[times.len() / 2].as_secs_f64() * 1e3,
+        times[times.len() * 95 / 100].as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3
+    );
+}

@@ -1,0 +1,146 @@
+//! The project's real component folders against the oracle: every component overlay the
+//! operator builds in memory (base files of `deploy/<component>/`, generated Secrets, patches
+//! rendered from `templates/`, image overrides) is also written to a temporary directory and
+//! built with `kubectl kustomize`; the objects must be equal.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use nuvolaris_operator::components;
+use nuvolaris_operator::config::{self, ClusterFacts, Config, GeneratedSecrets, NodeFacts};
+use nuvolaris_operator::crd::Whisk;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+fn secrets() -> GeneratedSecrets {
+    GeneratedSecrets(
+        config::GENERATED_SECRET_KEYS
+            .iter()
+            .map(|k| {
+                let value = if k.ends_with("-auth") {
+                    format!("0b5c6e6e-7f4b-4a3e-9a53-3c1f0c1d2e3f:{}", "k".repeat(64))
+                } else {
+                    // tricky on purpose: YAML 1.1 boolean, quotes, a newline, HTML characters
+                    format!("on\"<&>'\n{k}")
+                };
+                ((*k).to_owned(), value)
+            })
+            .collect(),
+    )
+}
+
+fn config_for(spec: Value, flavour: &str) -> Config {
+    let whisk: Whisk = serde_json::from_value(json!({
+        "apiVersion": "nuvolaris.org/v1", "kind": "Whisk",
+        "metadata": { "name": "controller", "namespace": "nuvolaris" },
+        "spec": spec,
+    }))
+    .expect("a valid Whisk");
+    let facts = ClusterFacts {
+        nodes: vec![NodeFacts {
+            labels: [("nuvolaris.io/kube".to_owned(), flavour.to_owned())].into(),
+            ..NodeFacts::default()
+        }],
+        default_storage_class: Some("standard".to_owned()),
+        ..ClusterFacts::default()
+    };
+    Config::from_whisk(&whisk, &facts, &secrets()).expect("valid configuration")
+}
+
+fn by_id(objects: Vec<Value>) -> BTreeMap<String, Value> {
+    objects
+        .into_iter()
+        .map(|o| {
+            let id = format!(
+                "{}/{}/{}",
+                o["kind"].as_str().unwrap_or_default(),
+                o["metadata"]["namespace"].as_str().unwrap_or_default(),
+                o["metadata"]["name"].as_str().unwrap_or_default()
+            );
+            (id, o)
+        })
+        .collect()
+}
+
+fn kubectl_kustomize(dir: &Path) -> Vec<Value> {
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("kubectl is required for the conformance suite (the oracle): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "kubectl kustomize {} failed: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_yaml_ng::Deserializer::from_str(&String::from_utf8_lossy(&out.stdout))
+        .map(|d| Value::deserialize(d).expect("kubectl output is YAML"))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn assert_components_match_kubectl(cfg: &Config) {
+    let overlays = components::overlays(cfg).expect("overlays");
+    assert!(!overlays.is_empty(), "no component enabled");
+    for (name, overlay) in overlays {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kustomization = overlay.kustomization();
+        for (path, content) in kustomization.files().iter() {
+            let target = dir.path().join(path);
+            std::fs::create_dir_all(target.parent().expect("files live in a directory"))
+                .expect("mkdir");
+            std::fs::write(&target, content).expect("write file");
+        }
+        let yaml = serde_yaml_ng::to_string(kustomization.kustomization())
+            .expect("kustomization serializes");
+        std::fs::write(dir.path().join("kustomization.yaml"), yaml)
+            .expect("write kustomization.yaml");
+
+        let ours = by_id(overlay.build().expect("our build"));
+        let theirs = by_id(kubectl_kustomize(dir.path()));
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            theirs.keys().collect::<Vec<_>>(),
+            "component {name}: object ids differ"
+        );
+        for (id, object) in &ours {
+            assert_eq!(
+                object, &theirs[id],
+                "component {name}: {id} differs from kubectl kustomize"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_minimal_sample_components_equal_kubectl_kustomize() {
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/samples/minimal.yaml"),
+    )
+    .expect("read sample");
+    let whisk: Value = serde_yaml_ng::from_str(&sample).expect("sample is YAML");
+    assert_components_match_kubectl(&config_for(whisk["spec"].clone(), "kind"));
+}
+
+#[test]
+fn every_option_of_the_first_components_equals_kubectl_kustomize() {
+    // affinity, tolerations, resources, redis persistence, pod security (generic flavour),
+    // a custom controller image with a registry port, private registry, TLS apihost
+    let spec = json!({
+        "components": { "openwhisk": true, "couchdb": true, "redis": true, "registry": false, "tls": true },
+        "nuvolaris": { "affinity": true, "tolerations": true, "apihost": "api.example.org", "storageclass": "fast" },
+        "controller": { "image": "registry.example.org:5000/ow/controller", "tag": "1.2.3" },
+        "couchdb": { "volume-size": 25, "admin": { "user": "admin", "password": "0123" } },
+        "redis": { "persistence-enabled": true, "volume-size": 3, "nuvolaris": { "prefix": "tenant" } },
+        "configs": {
+            "couchdb": { "resources": { "cpu-req": "250m", "mem-lim": "3G" } },
+            "controller": { "javaOpts": "-Xmx1G", "resources": { "cpu-req": "1" } },
+            "limits": { "time": { "limit-max": "10min" }, "memory": { "limit-max": "1024m" } },
+        },
+    });
+    assert_components_match_kubectl(&config_for(spec, "generic"));
+}
