@@ -250,6 +250,90 @@ fn controller_is(value: &'static str) -> impl Fn(Option<&Whisk>) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A client that counts its API requests by kind (read, watch, write), to check what a reconcile
+// really sends, independently of the operator's own metrics.
+
+#[derive(Clone, Default)]
+struct RequestCounts(Arc<std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>>);
+
+impl RequestCounts {
+    fn snapshot(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.0.lock().expect("counts").clone()
+    }
+}
+
+struct CountLayer(RequestCounts);
+
+impl<S> tower::Layer<S> for CountLayer {
+    type Service = CountService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        CountService {
+            inner,
+            counts: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct CountService<S> {
+    inner: S,
+    counts: RequestCounts,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for CountService<S>
+where
+    S: tower::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let watch = request
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("watch=true") || q.contains("watch=1"));
+        let kind = match *request.method() {
+            http::Method::GET if watch => "watch",
+            http::Method::GET => "read",
+            _ => "write",
+        };
+        *self
+            .counts
+            .0
+            .lock()
+            .expect("counts")
+            .entry(kind)
+            .or_insert(0) += 1;
+        self.inner.call(request)
+    }
+}
+
+async fn counting_client() -> (Client, RequestCounts) {
+    let path = support::kubeconfig_path();
+    let kubeconfig = kube::config::Kubeconfig::read_from(&path).expect("kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .expect("config");
+    let counts = RequestCounts::default();
+    let client = kube::client::ClientBuilder::try_from(config)
+        .expect("client builder")
+        .with_layer(&CountLayer(counts.clone()))
+        .build();
+    (client, counts)
+}
+
+// ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn apply_skips_unchanged_objects_recreates_changed_jobs_and_prunes_orphans() {
@@ -647,6 +731,13 @@ async fn the_kopf_finalizer_is_removed_so_old_whisks_stay_deletable() {
     let whisks = ns.api::<Whisk>();
     let mut old = whisk("controller", json!({"couchdb": true}), json!({}));
     old.meta_mut().finalizers = Some(vec![LEGACY_FINALIZER.to_string()]);
+    old.meta_mut().annotations = Some(
+        [(
+            "kopf.zalando.org/last-handled-configuration".to_string(),
+            "{\"spec\": {}}".to_string(),
+        )]
+        .into(),
+    );
     whisks
         .create(&PostParams::default(), &old)
         .await
@@ -659,7 +750,12 @@ async fn the_kopf_finalizer_is_removed_so_old_whisks_stay_deletable() {
         |w: Option<&Whisk>| {
             w.is_some_and(|w| {
                 let f = w.finalizers();
-                !f.contains(&LEGACY_FINALIZER.to_string()) && f.contains(&FINALIZER.to_string())
+                !f.contains(&LEGACY_FINALIZER.to_string())
+                    && f.contains(&FINALIZER.to_string())
+                    && !w
+                        .annotations()
+                        .keys()
+                        .any(|k| k.starts_with("kopf.zalando.org/"))
             })
         },
     )
@@ -830,9 +926,10 @@ async fn the_minimal_sample_installs_with_the_real_components() {
     let cr: Whisk = obj(cr);
 
     let metrics = Arc::new(Metrics::new());
+    let (operator_client, requests) = counting_client().await;
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(controller::run(
-        client.clone(),
+        operator_client,
         ControllerOptions::new(Some(ns.name.clone())),
         Arc::new(Health::default()),
         metrics.clone(),
@@ -880,6 +977,7 @@ async fn the_minimal_sample_installs_with_the_real_components() {
     };
     wait_next(&mut done).await;
     let before = metrics.api_writes.get();
+    let requests_before = requests.snapshot();
     whisks
         .patch(
             "controller",
@@ -893,6 +991,21 @@ async fn the_minimal_sample_installs_with_the_real_components() {
         .expect("poke");
     wait_next(&mut done).await;
     let writes = metrics.api_writes.get() - before;
+    let requests_after = requests.snapshot();
+    let delta = |kind: &str| {
+        requests_after.get(kind).copied().unwrap_or(0)
+            - requests_before.get(kind).copied().unwrap_or(0)
+    };
+    eprintln!(
+        "FIGURE API requests of one no-op reconcile (real components): {} reads, {} writes",
+        delta("read"),
+        delta("write")
+    );
+    assert_eq!(
+        delta("write"),
+        0,
+        "the operator's client sent writes during a no-op reconcile"
+    );
     eprintln!(
         "FIGURE minimal sample (real components, kwok) install-to-Ready: {install_time:?}; API writes for the install: {before}; writes during no-op reconcile: {writes}"
     );
@@ -903,5 +1016,144 @@ async fn the_minimal_sample_installs_with_the_real_components() {
 
     let _ = stop.send(true);
     task.await.expect("join").expect("operator ran cleanly");
+    ns.cleanup().await;
+}
+
+#[tokio::test]
+async fn objects_created_by_client_side_kubectl_apply_are_taken_over_without_stuck_fields() {
+    let client = support::cluster().await;
+    let ns = TestNamespace::create(&client, "rt-csa").await;
+    // What the Python operator did: `kubectl apply` (client-side).
+    let manifest = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "legacy", "namespace": ns.name},
+        "data": {"kept": "1", "dropped": "old"}});
+    let mut kubectl = std::process::Command::new("kubectl")
+        .args([
+            "--kubeconfig",
+            &support::kubeconfig_path().to_string_lossy(),
+            "apply",
+            "-f",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run kubectl (installed on the project machines)");
+    use std::io::Write;
+    kubectl
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(manifest.to_string().as_bytes())
+        .expect("write manifest");
+    assert!(
+        kubectl.wait().expect("kubectl").success(),
+        "kubectl apply failed"
+    );
+
+    let owner_cm = ns
+        .api::<ConfigMap>()
+        .create(
+            &PostParams::default(),
+            &obj(json!({"metadata": {"name": "owner"}})),
+        )
+        .await
+        .expect("create owner");
+    let owner = OwnerInfo {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: "owner".into(),
+        uid: owner_cm.uid().expect("uid"),
+        namespace: ns.name.clone(),
+    };
+    let ours = apply::prepare(
+        vec![
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "legacy"}, "data": {"kept": "2"}}),
+        ],
+        &owner,
+        "demo",
+    );
+    let report = Applier::new(client.clone())
+        .apply_all(&ours)
+        .await
+        .expect("apply");
+    assert_eq!((report.migrated, report.applied), (1, 1), "{report:?}");
+    let live = ns.api::<ConfigMap>().get("legacy").await.expect("get");
+    let data = live.data.clone().unwrap_or_default();
+    assert_eq!(data.get("kept").map(String::as_str), Some("2"));
+    assert!(
+        !data.contains_key("dropped"),
+        "a field only the old manifest had is removed: {data:?}"
+    );
+    assert!(
+        !live
+            .annotations()
+            .contains_key(apply::migrate::LAST_APPLIED_ANNOTATION)
+    );
+    let managers: Vec<String> = live
+        .managed_fields()
+        .iter()
+        .filter_map(|m| m.manager.clone())
+        .collect();
+    assert!(
+        !managers.iter().any(|m| m == "kubectl-client-side-apply"),
+        "{managers:?}"
+    );
+    ns.cleanup().await;
+}
+
+#[tokio::test]
+async fn kinds_outside_the_built_in_table_are_resolved_by_discovery() {
+    let client = support::cluster().await;
+    install_crds(&client).await;
+    let ns = TestNamespace::create(&client, "rt-discovery").await;
+    let owner_cm = ns
+        .api::<ConfigMap>()
+        .create(
+            &PostParams::default(),
+            &obj(json!({"metadata": {"name": "owner"}})),
+        )
+        .await
+        .expect("create owner");
+    let owner = OwnerInfo {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: "owner".into(),
+        uid: owner_cm.uid().expect("uid"),
+        namespace: ns.name.clone(),
+    };
+    // `Whisk` is not in the built-in kind table: its REST path comes from API discovery.
+    let objects = apply::prepare(
+        vec![
+            json!({"apiVersion": "nuvolaris.org/v1", "kind": "Whisk", "metadata": {"name": "discovered"},
+                    "spec": {"components": {"redis": true}}}),
+        ],
+        &owner,
+        "demo",
+    );
+    let applier = Applier::new(client.clone());
+    assert_eq!(applier.apply_all(&objects).await.expect("apply").applied, 1);
+    assert_eq!(
+        applier.apply_all(&objects).await.expect("reapply").writes(),
+        0
+    );
+    let live = ns
+        .api::<Whisk>()
+        .get("discovered")
+        .await
+        .expect("applied whisk");
+    assert_eq!(
+        live.labels()
+            .get(apply::LABEL_COMPONENT)
+            .map(String::as_str),
+        Some("demo")
+    );
+    // And prune finds it through the same discovery.
+    let extra = apply::kinds_of(&objects);
+    let pruned = applier
+        .prune(&ns.name, "owner", &BTreeSet::new(), &extra, false)
+        .await
+        .expect("prune");
+    assert!(pruned.deleted >= 1, "{pruned:?}");
     ns.cleanup().await;
 }

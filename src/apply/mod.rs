@@ -1,10 +1,12 @@
 //! Server-side apply in dependency order, prune by label, readiness checks: one shared
 //! mechanism used for every component, so a component only renders objects.
 //!
-//! - [`prepare`] (pure): namespace, labels, ownerReference, content hash, order.
+//! - [`prepare()`] (pure): namespace, labels, ownerReference, content hash, order.
 //! - [`Applier::apply_all`]: server-side apply (field manager [`MANAGER`], forced), skipping
 //!   objects whose live copy carries the same content hash, so a no-op reconcile writes nothing.
 //! - [`Applier::prune`]: deletes labelled children that the current render no longer contains.
+//! - [`Applier::index`]: one metadata LIST per kind of the Whisk's labelled children, shared by
+//!   [`Applier::apply_all_with`] (no GET per object) and [`Applier::prune_indexed`].
 //! - [`evaluate`]: readiness of the applied workloads and Jobs.
 //!
 //! Pruning policy: PersistentVolumeClaims, PersistentVolumes, Namespaces and CRDs are never
@@ -20,6 +22,7 @@
 //! this is the price of zero writes on a no-op reconcile.
 
 pub mod kinds;
+pub mod migrate;
 pub mod prepare;
 pub mod readiness;
 
@@ -32,7 +35,7 @@ use kube::{Api, Client};
 use serde_json::Value;
 
 pub use prepare::{OwnerInfo, content_hash, operator_labels, owner_selector, prepare};
-pub use readiness::{ComponentHealth, evaluate};
+pub use readiness::{ComponentHealth, Evaluation, FailedJob, evaluate, evaluate_detailed};
 
 use crate::components::Object;
 use prepare::str_at;
@@ -81,11 +84,13 @@ pub struct ApplyReport {
     pub pending: usize,
     /// Objects deleted by prune or cleanup.
     pub deleted: usize,
+    /// Objects taken over from client-side `kubectl apply` (see [`migrate`]).
+    pub migrated: usize,
 }
 
 impl ApplyReport {
     pub fn writes(&self) -> usize {
-        self.applied + self.recreated + self.deleted
+        self.applied + self.recreated + self.deleted + self.migrated
     }
 
     pub fn add(&mut self, other: &ApplyReport) {
@@ -94,6 +99,7 @@ impl ApplyReport {
         self.recreated += other.recreated;
         self.pending += other.pending;
         self.deleted += other.deleted;
+        self.migrated += other.migrated;
     }
 }
 
@@ -132,6 +138,34 @@ impl std::fmt::Display for ObjectKey {
 struct Resolved {
     resource: ApiResource,
     namespaced: bool,
+}
+
+/// The live children of one Whisk, listed once per reconcile (metadata only).
+#[derive(Debug, Default, Clone)]
+pub struct LiveIndex {
+    /// Objects missing here (not created yet, or created without the owner labels, e.g. by
+    /// the Python operator) are looked up with a GET by `apply_all_with`.
+    objects: std::collections::HashMap<ObjectKey, IndexedObject>,
+}
+
+#[derive(Debug, Clone)]
+struct IndexedObject {
+    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    resolved: Resolved,
+}
+
+impl LiveIndex {
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    pub fn contains(&self, key: &ObjectKey) -> bool {
+        self.objects.contains_key(key)
+    }
 }
 
 /// Applies rendered objects through the dynamic API. Keeps a cache of kind → REST resource
@@ -228,17 +262,32 @@ impl Applier {
         }
     }
 
-    /// Server-side applies `objects` (already [`prepare`]d) in order. Stops at the first error:
+    /// Server-side applies `objects` (already [`prepare()`]d) in order. Stops at the first error:
     /// later objects may depend on the failed one.
     pub async fn apply_all(&self, objects: &[Object]) -> Result<ApplyReport, ApplyError> {
+        self.apply_all_with(objects, None).await
+    }
+
+    /// [`Applier::apply_all`], reading the live state of already labelled objects from `index`
+    /// instead of one GET each.
+    pub async fn apply_all_with(
+        &self,
+        objects: &[Object],
+        index: Option<&LiveIndex>,
+    ) -> Result<ApplyReport, ApplyError> {
         let mut report = ApplyReport::default();
         for object in objects {
-            self.apply_one(object, &mut report).await?;
+            self.apply_one(object, index, &mut report).await?;
         }
         Ok(report)
     }
 
-    async fn apply_one(&self, object: &Object, report: &mut ApplyReport) -> Result<(), ApplyError> {
+    async fn apply_one(
+        &self,
+        object: &Object,
+        index: Option<&LiveIndex>,
+        report: &mut ApplyReport,
+    ) -> Result<(), ApplyError> {
         let malformed = || ApplyError::Malformed(truncate(&object.to_string(), 200));
         let api_version = str_at(object, &["apiVersion"]).ok_or_else(malformed)?;
         let kind = str_at(object, &["kind"]).ok_or_else(malformed)?;
@@ -262,22 +311,28 @@ impl Applier {
             &["metadata", "annotations", ANNOTATION_APPLIED_HASH],
         );
 
-        let live = match api.get_metadata_opt(name).await {
-            Ok(live) => live,
-            Err(err) if is_status(&err, 404) => {
-                // The kind itself vanished (CRD removed): rediscover next time.
-                self.forget(api_version, kind);
-                return Err(wrap("read")(err));
-            }
-            Err(err) => return Err(wrap("read")(err)),
+        let indexed = index
+            .zip(ObjectKey::of(object))
+            .and_then(|(index, key)| index.objects.get(&key))
+            .map(|o| o.metadata.clone());
+        let live = match indexed {
+            Some(metadata) => Some(metadata),
+            None => match api.get_metadata_opt(name).await {
+                Ok(live) => live.map(|l| l.metadata),
+                Err(err) if is_status(&err, 404) => {
+                    // The kind itself vanished (CRD removed): rediscover next time.
+                    self.forget(api_version, kind);
+                    return Err(wrap("read")(err));
+                }
+                Err(err) => return Err(wrap("read")(err)),
+            },
         };
         if let Some(live) = live {
-            if live.metadata.deletion_timestamp.is_some() {
+            if live.deletion_timestamp.is_some() {
                 report.pending += 1;
                 return Ok(());
             }
             let live_hash = live
-                .metadata
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get(ANNOTATION_APPLIED_HASH))
@@ -316,7 +371,41 @@ impl Applier {
                 report.pending += 1;
                 return Ok(());
             }
+            let managed: Vec<Value> = live
+                .managed_fields
+                .iter()
+                .flatten()
+                .filter_map(|entry| serde_json::to_value(entry).ok())
+                .collect();
+            if let Some(upgraded) = migrate::upgrade_managed_fields(&managed, MANAGER) {
+                // Guarded by the resourceVersion read: a concurrent change fails it (409) and the
+                // next reconcile retries with fresh data.
+                let takeover = serde_json::json!({"metadata": {
+                    "resourceVersion": live.resource_version,
+                    "managedFields": upgraded,
+                    "annotations": {migrate::LAST_APPLIED_ANNOTATION: null},
+                }});
+                api.patch(name, &PatchParams::default(), &Patch::Merge(takeover))
+                    .await
+                    .map_err(wrap("take over from client-side apply"))?;
+                tracing::info!(object = %shown, "took over fields from client-side kubectl apply");
+                report.migrated += 1;
+            }
         }
+        // `prepare` guesses the scope of kinds it does not know; discovery has the final word:
+        // a cluster-scoped object carries neither a namespace nor a (namespaced) owner.
+        let corrected;
+        let object = if !resolved.namespaced && namespace.is_some() {
+            let mut fixed = object.clone();
+            if let Some(meta) = fixed.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("namespace");
+                meta.remove("ownerReferences");
+            }
+            corrected = fixed;
+            &corrected
+        } else {
+            object
+        };
         let params = PatchParams::apply(MANAGER).force();
         api.patch(name, &params, &Patch::Apply(object))
             .await
@@ -326,19 +415,58 @@ impl Applier {
         Ok(())
     }
 
-    /// Deletes the children of the Whisk `whisk_name` in `whisk_namespace` (found by label)
-    /// that are not in `keep`. Looks at every prunable known kind plus `extra` kinds
-    /// (`(apiVersion, kind)`, e.g. the kinds of the current render); kinds the cluster does not
-    /// serve are skipped.
-    pub async fn prune(
+    /// Deletes failed Jobs that failed long enough ago ([`readiness::retry_failed_job`]), so
+    /// that the next apply creates them again. Returns what was deleted and, if some Job must
+    /// still wait, how long.
+    pub async fn retry_failed_jobs(
+        &self,
+        jobs: &[FailedJob],
+    ) -> Result<(ApplyReport, Option<std::time::Duration>), ApplyError> {
+        let mut report = ApplyReport::default();
+        let mut next: Option<std::time::Duration> = None;
+        for job in jobs {
+            match readiness::retry_failed_job(job.failed_for) {
+                Err(wait) => next = Some(next.map_or(wait, |n| n.min(wait))),
+                Ok(()) => {
+                    let api: Api<k8s_openapi::api::batch::v1::Job> =
+                        Api::namespaced(self.client.clone(), &job.namespace);
+                    let params = DeleteParams {
+                        propagation_policy: Some(PropagationPolicy::Background),
+                        ..DeleteParams::default()
+                    };
+                    match api.delete(&job.name, &params).await {
+                        Ok(_) => {
+                            tracing::info!(job = %job.name, namespace = %job.namespace, "failed job deleted: it runs again");
+                            report.recreated += 1;
+                        }
+                        Err(err) if is_status(&err, 404) => {}
+                        Err(source) => {
+                            return Err(ApplyError::Kube {
+                                action: "delete failed job",
+                                object: format!("Job {}/{}", job.namespace, job.name),
+                                source,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok((report, next))
+    }
+
+    /// Lists (metadata only, by label) the children of the Whisk `whisk_name` in
+    /// `whisk_namespace`: every prunable known kind plus `extra` kinds (`(apiVersion, kind)`,
+    /// e.g. the kinds of the current render); kinds the cluster does not serve or the operator
+    /// may not list are skipped. One LIST per kind replaces a GET per object in
+    /// [`Applier::apply_all_with`] and serves [`Applier::prune_indexed`].
+    pub async fn index(
         &self,
         whisk_namespace: &str,
         whisk_name: &str,
-        keep: &BTreeSet<ObjectKey>,
         extra: &[(String, String)],
         cluster_scoped_only: bool,
-    ) -> Result<ApplyReport, ApplyError> {
-        let mut report = ApplyReport::default();
+    ) -> Result<LiveIndex, ApplyError> {
+        let mut index = LiveIndex::default();
         let selector = owner_selector(whisk_name, whisk_namespace);
         let mut targets: Vec<(String, String)> = kinds::KNOWN_KINDS
             .iter()
@@ -354,13 +482,13 @@ impl Applier {
             .collect();
         for (api_version, kind) in extra {
             let (group, _) = kinds::split_api_version(api_version);
-            let never = kinds::known(group, kind).is_some_and(|k| !k.prunable);
-            if !never && !targets.iter().any(|(_, k)| k == kind) {
+            let listed = targets
+                .iter()
+                .any(|(v, k)| k == kind && kinds::split_api_version(v).0 == group);
+            if !listed {
                 targets.push((api_version.clone(), kind.clone()));
             }
         }
-        // Delete in reverse apply order: exposure and workloads before their configuration.
-        targets.sort_by_key(|(_, kind)| std::cmp::Reverse(kinds::apply_rank(kind)));
         for (api_version, kind) in targets {
             let skip_key = format!("{api_version}/{kind}");
             if self.skipped(&skip_key) {
@@ -377,8 +505,7 @@ impl Applier {
             if cluster_scoped_only && resolved.namespaced {
                 continue;
             }
-            // Namespaced children live in the CR's namespace, except the few rendered elsewhere:
-            // list across namespaces only when the render named another one.
+            // Namespaced children live in the CR's namespace (see `prepare`).
             let api: Api<DynamicObject> = if resolved.namespaced {
                 Api::namespaced_with(self.client.clone(), whisk_namespace, &resolved.resource)
             } else {
@@ -390,7 +517,7 @@ impl Applier {
             {
                 Ok(list) => list,
                 Err(err) if is_status(&err, 404) || is_status(&err, 403) => {
-                    tracing::debug!(kind = %skip_key, error = %err, "prune skips a kind it cannot list");
+                    tracing::debug!(kind = %skip_key, error = %err, "skipping a kind that cannot be listed");
                     self.skip(&skip_key);
                     continue;
                 }
@@ -407,39 +534,85 @@ impl Applier {
                 let Some(name) = item.metadata.name.clone() else {
                     continue;
                 };
-                if item.metadata.deletion_timestamp.is_some() {
-                    continue;
-                }
                 let key = ObjectKey {
                     group: group.to_string(),
                     kind: kind.clone(),
                     namespace: item.metadata.namespace.clone(),
-                    name: name.clone(),
+                    name,
                 };
-                if keep.contains(&key) {
-                    continue;
+                index.objects.insert(
+                    key,
+                    IndexedObject {
+                        metadata: item.metadata,
+                        resolved: resolved.clone(),
+                    },
+                );
+            }
+        }
+        Ok(index)
+    }
+
+    /// Deletes the indexed objects that are not in `keep`, except the kinds never pruned
+    /// ([`kinds::KnownKind::prunable`]), exposure and workloads before their configuration.
+    pub async fn prune_indexed(
+        &self,
+        index: &LiveIndex,
+        keep: &BTreeSet<ObjectKey>,
+    ) -> Result<ApplyReport, ApplyError> {
+        let mut report = ApplyReport::default();
+        let mut doomed: Vec<(&ObjectKey, &IndexedObject)> = index
+            .objects
+            .iter()
+            .filter(|(key, object)| {
+                !keep.contains(*key)
+                    && object.metadata.deletion_timestamp.is_none()
+                    && kinds::known(&key.group, &key.kind).is_none_or(|k| k.prunable)
+            })
+            .collect();
+        doomed.sort_by_key(|(key, _)| {
+            (
+                std::cmp::Reverse(kinds::apply_rank(&key.kind)),
+                (*key).clone(),
+            )
+        });
+        for (key, object) in doomed {
+            let api = self.api(&object.resolved, key.namespace.as_deref());
+            let params = DeleteParams {
+                propagation_policy: Some(PropagationPolicy::Background),
+                ..DeleteParams::default()
+            };
+            match api.delete(&key.name, &params).await {
+                Ok(_) => {
+                    tracing::info!(object = %key, "pruned");
+                    report.deleted += 1;
                 }
-                let params = DeleteParams {
-                    propagation_policy: Some(PropagationPolicy::Background),
-                    ..DeleteParams::default()
-                };
-                match api.delete(&name, &params).await {
-                    Ok(_) => {
-                        tracing::info!(object = %key, "pruned");
-                        report.deleted += 1;
-                    }
-                    Err(err) if is_status(&err, 404) => {}
-                    Err(source) => {
-                        return Err(ApplyError::Kube {
-                            action: "delete",
-                            object: key.to_string(),
-                            source,
-                        });
-                    }
+                Err(err) if is_status(&err, 404) => {}
+                Err(source) => {
+                    return Err(ApplyError::Kube {
+                        action: "delete",
+                        object: key.to_string(),
+                        source,
+                    });
                 }
             }
         }
         Ok(report)
+    }
+
+    /// Deletes the children of the Whisk `whisk_name` in `whisk_namespace` (found by label)
+    /// that are not in `keep`: [`Applier::index`] then [`Applier::prune_indexed`].
+    pub async fn prune(
+        &self,
+        whisk_namespace: &str,
+        whisk_name: &str,
+        keep: &BTreeSet<ObjectKey>,
+        extra: &[(String, String)],
+        cluster_scoped_only: bool,
+    ) -> Result<ApplyReport, ApplyError> {
+        let index = self
+            .index(whisk_namespace, whisk_name, extra, cluster_scoped_only)
+            .await?;
+        self.prune_indexed(&index, keep).await
     }
 }
 
@@ -492,8 +665,9 @@ mod tests {
             recreated: 1,
             pending: 1,
             deleted: 3,
+            migrated: 1,
         };
-        assert_eq!(report.writes(), 6);
+        assert_eq!(report.writes(), 7);
         assert_eq!(ApplyReport::default().writes(), 0);
     }
 

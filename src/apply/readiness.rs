@@ -3,6 +3,8 @@
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::ListParams;
 use kube::{Api, Client};
 
 use super::ApplyError;
@@ -170,10 +172,146 @@ pub fn job_health(job: &Job) -> ComponentHealth {
     ComponentHealth::Progressing(format!("Job {name}: not complete yet"))
 }
 
+/// Container states that will not fix themselves without a change (or only after long
+/// back-offs): reported so that e.g. a crash-looping database is visible in the status.
+const STUCK_REASONS: &[&str] = &[
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+];
+
+/// The stuck containers among `pods`, as "pod/container: reason: message".
+pub fn pod_problems(pods: &[Pod]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for pod in pods {
+        let pod_name = pod.metadata.name.as_deref().unwrap_or("?");
+        let statuses = pod.status.iter().flat_map(|s| {
+            s.init_container_statuses
+                .iter()
+                .flatten()
+                .chain(s.container_statuses.iter().flatten())
+        });
+        for status in statuses {
+            let Some(waiting) = status.state.as_ref().and_then(|st| st.waiting.as_ref()) else {
+                continue;
+            };
+            let reason = waiting.reason.as_deref().unwrap_or("");
+            if STUCK_REASONS.contains(&reason) {
+                let message = waiting
+                    .message
+                    .as_deref()
+                    .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
+                    .unwrap_or_default();
+                problems.push(format!(
+                    "pod {pod_name} container {}: {reason}{message}",
+                    status.name
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// `matchLabels` of a workload's selector as a label selector string.
+fn selector_of(object: &Object) -> Option<String> {
+    let labels = object.pointer("/spec/selector/matchLabels")?.as_object()?;
+    let parts: Vec<String> = labels
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(","))
+}
+
+/// For a workload still progressing, looks at its pods: stuck containers make it `Failed`.
+async fn with_pod_problems(
+    client: &Client,
+    namespace: &str,
+    object: &Object,
+    health: ComponentHealth,
+) -> Result<ComponentHealth, kube::Error> {
+    let ComponentHealth::Progressing(message) = health else {
+        return Ok(health);
+    };
+    let Some(selector) = selector_of(object) else {
+        return Ok(ComponentHealth::Progressing(message));
+    };
+    let pods = Api::<Pod>::namespaced(client.clone(), namespace)
+        .list(&ListParams::default().labels(&selector))
+        .await?
+        .items;
+    let problems = pod_problems(&pods);
+    if problems.is_empty() {
+        Ok(ComponentHealth::Progressing(message))
+    } else {
+        Ok(ComponentHealth::Failed(format!(
+            "{message}; {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+/// A Job whose Failed condition is true.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedJob {
+    pub namespace: String,
+    pub name: String,
+    /// Time since the Job failed (zero when the API gave no transition time).
+    pub failed_for: std::time::Duration,
+}
+
+/// How long a failed setup Job is left in place (for `kubectl logs`) before it is deleted so
+/// that the next reconcile runs it again: setup steps are idempotent, and a transient failure
+/// (a database still starting) must heal without a spec change.
+pub const FAILED_JOB_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Whether to retry a Job that failed `failed_for` ago: `Ok(())` now, or `Err(wait)`.
+pub fn retry_failed_job(failed_for: std::time::Duration) -> Result<(), std::time::Duration> {
+    if failed_for >= FAILED_JOB_RETRY_AFTER {
+        Ok(())
+    } else {
+        Err(FAILED_JOB_RETRY_AFTER - failed_for)
+    }
+}
+
+fn failed_for(job: &Job) -> Option<std::time::Duration> {
+    let failed = job
+        .status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Failed" && c.status == "True")?;
+    let since = failed
+        .last_transition_time
+        .as_ref()
+        .map(|t| (k8s_openapi::jiff::Timestamp::now().as_second() - t.0.as_second()).max(0))
+        .unwrap_or(0);
+    Some(std::time::Duration::from_secs(since as u64))
+}
+
+/// Readiness of one component's objects, and its failed Jobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub health: ComponentHealth,
+    pub failed_jobs: Vec<FailedJob>,
+}
+
 /// Fetches the live workloads among `objects` (prepared, so they carry their namespace) and
 /// judges them. Other kinds count as ready once applied: they have no rollout to wait for.
 pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<ComponentHealth, ApplyError> {
+    Ok(evaluate_detailed(client, objects).await?.health)
+}
+
+/// [`evaluate`], also naming the Jobs that failed.
+pub async fn evaluate_detailed(
+    client: &Client,
+    objects: &[Object],
+) -> Result<Evaluation, ApplyError> {
     let mut parts = Vec::new();
+    let mut failed_jobs = Vec::new();
     for object in objects {
         let (Some(api_version), Some(kind), Some(name)) = (
             str_at(object, &["apiVersion"]),
@@ -205,16 +343,35 @@ pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<ComponentHe
                 .await
                 .map_err(wrap)?
                 .map_or_else(missing, |o| daemonset_health(&o)),
-            ("batch/v1", "Job") => Api::<Job>::namespaced(client.clone(), namespace)
-                .get_opt(name)
+            ("batch/v1", "Job") => {
+                let job = Api::<Job>::namespaced(client.clone(), namespace)
+                    .get_opt(name)
+                    .await
+                    .map_err(wrap)?;
+                if let Some(failed_for) = job.as_ref().and_then(failed_for) {
+                    failed_jobs.push(FailedJob {
+                        namespace: namespace.to_string(),
+                        name: name.to_string(),
+                        failed_for,
+                    });
+                }
+                job.map_or_else(missing, |o| job_health(&o))
+            }
+            _ => ComponentHealth::Ready,
+        };
+        let health = if matches!(kind, "StatefulSet" | "Deployment" | "DaemonSet") {
+            with_pod_problems(client, namespace, object, health)
                 .await
                 .map_err(wrap)?
-                .map_or_else(missing, |o| job_health(&o)),
-            _ => ComponentHealth::Ready,
+        } else {
+            health
         };
         parts.push(health);
     }
-    Ok(ComponentHealth::combine(parts))
+    Ok(Evaluation {
+        health: ComponentHealth::combine(parts),
+        failed_jobs,
+    })
 }
 
 #[cfg(test)]
@@ -291,6 +448,55 @@ mod tests {
             job_health(&job(json!([]))),
             ComponentHealth::Progressing(_)
         ));
+    }
+
+    #[test]
+    fn failed_jobs_are_retried_after_a_pause() {
+        use std::time::Duration;
+        assert_eq!(
+            retry_failed_job(Duration::from_secs(0)),
+            Err(FAILED_JOB_RETRY_AFTER)
+        );
+        assert_eq!(
+            retry_failed_job(Duration::from_secs(100)),
+            Err(Duration::from_secs(20))
+        );
+        assert_eq!(retry_failed_job(FAILED_JOB_RETRY_AFTER), Ok(()));
+        let job: Job =
+            serde_json::from_value(json!({"metadata": {"name": "j"}, "status": {"conditions": [
+            {"type": "Failed", "status": "True", "lastTransitionTime": "2020-01-01T00:00:00Z"}]}}))
+            .unwrap();
+        assert!(failed_for(&job).unwrap() > FAILED_JOB_RETRY_AFTER);
+        let running: Job = serde_json::from_value(json!({"metadata": {"name": "j"}})).unwrap();
+        assert_eq!(failed_for(&running), None);
+    }
+
+    #[test]
+    fn stuck_containers_are_reported() {
+        let pods: Vec<Pod> = serde_json::from_value(json!([
+            {"metadata": {"name": "couchdb-0"}, "status": {"containerStatuses": [
+                {"name": "couchdb", "image": "i", "imageID": "", "ready": false, "restartCount": 5,
+                 "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}}}
+            ]}},
+            {"metadata": {"name": "redis-0"}, "status": {"containerStatuses": [
+                {"name": "redis", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                 "state": {"waiting": {"reason": "ContainerCreating"}}}
+            ]}}
+        ]))
+        .unwrap();
+        let problems = pod_problems(&pods);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("pod couchdb-0 container couchdb: CrashLoopBackOff: back-off"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn selector_from_match_labels() {
+        let sts = json!({"spec": {"selector": {"matchLabels": {"app": "couchdb", "name": "x"}}}});
+        assert_eq!(selector_of(&sts).as_deref(), Some("app=couchdb,name=x"));
+        assert_eq!(selector_of(&json!({"spec": {}})), None);
     }
 
     #[test]

@@ -3,6 +3,27 @@
 //! prune → status, plus the daemon around it (health, metrics, leader election).
 //!
 //! Entry point for `nuvolaris-operator run`: [`run_daemon`] with [`DaemonOptions`].
+//!
+//! Behaviour, in short:
+//! - Level-triggered and stateless: every reconcile derives everything from the CR and the
+//!   cluster; the only runtime state is the per-Whisk error count of [`backoff`].
+//! - Triggers: the Whisk itself, metadata watches on the children the operator labels
+//!   (StatefulSets, Deployments, Jobs, CronJobs, Services, ConfigMaps, Secrets, ServiceAccounts,
+//!   Roles, RoleBindings, Ingresses) and the `openwhisk-runtimes` ConfigMap; debounced 1 s.
+//! - Never waits inside a reconcile: requeue after 10 s while something is progressing, after
+//!   5 min otherwise (drift check); errors back off per Whisk from 1 s doubling to 5 min.
+//! - Writes only what changed: objects whose content hash is unchanged are skipped, the status
+//!   is written only when it differs, Events only accompany changes or errors. A no-op
+//!   reconcile makes zero API writes.
+//! - Status: see [`status`]. Invalid spec → `controller: NotValid`, Degraded/InvalidSpec, a
+//!   Warning Event, nothing applied or deleted. A CR that does not even deserialize is handled
+//!   the same way (through `DeserializeGuard`) and cannot block the watch.
+//! - Deletion: the finalizer `nuvolaris.org/cleanup` removes cluster-scoped children by label
+//!   (bounded: after 60 s the Whisk is released anyway); namespaced children go with the CR
+//!   through their ownerReference; PVCs are kept (see `apply`).
+//! - Migration from the Python operator: kopf's finalizer and annotations are removed on sight;
+//!   objects created by client-side `kubectl apply` are taken over (`apply::migrate`).
+//! - Failed setup Jobs are re-run after 2 min (deleted, then created again by the next apply).
 
 pub mod backoff;
 pub mod facts;

@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 use super::status::{ComponentOutcome, Outcome, Verdict, desired_status, needs_write};
 use super::{Context, Error, Whisk, facts, secrets};
 use crate::apply::{
-    ApplyReport, ComponentHealth, MANAGER, ObjectKey, OwnerInfo, evaluate, kinds_of, prepare,
+    ApplyReport, ComponentHealth, MANAGER, ObjectKey, OwnerInfo, evaluate_detailed, kinds_of,
+    prepare,
 };
 use crate::components::ComponentRender;
 use crate::config::GENERATED_SECRET_NAME;
@@ -118,26 +119,50 @@ async fn remove_finalizers(
     meta: &ObjectMeta,
     names: &[&str],
 ) -> Result<bool, Error> {
+    let Some(patch) = finalizer_removal_patch(meta, names) else {
+        return Ok(false);
+    };
+    let (Some(name), Some(namespace)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
+        return Err(Error::MissingMetadata("name or namespace"));
+    };
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), namespace, &whisk_resource());
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .map_err(kube_err("remove finalizer"))?;
+    ctx.metrics.wrote(1);
+    Ok(true)
+}
+
+/// Annotations kopf kept on the objects it handled (diff base, handler progress).
+pub const LEGACY_ANNOTATION_PREFIX: &str = "kopf.zalando.org/";
+
+/// The merge patch that removes `names` from the finalizers and, when the kopf finalizer goes,
+/// kopf's bookkeeping annotations too; `None` when none of `names` is present.
+pub fn finalizer_removal_patch(meta: &ObjectMeta, names: &[&str]) -> Option<Value> {
     let current = meta.finalizers.clone().unwrap_or_default();
     let remaining: Vec<&String> = current
         .iter()
         .filter(|f| !names.contains(&f.as_str()))
         .collect();
     if remaining.len() == current.len() {
-        return Ok(false);
+        return None;
     }
-    let (Some(name), Some(namespace)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
-        return Err(Error::MissingMetadata("name or namespace"));
-    };
-    let api: Api<DynamicObject> =
-        Api::namespaced_with(ctx.client.clone(), namespace, &whisk_resource());
-    let patch =
+    let mut patch =
         json!({"metadata": {"finalizers": remaining, "resourceVersion": meta.resource_version}});
-    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
-        .await
-        .map_err(kube_err("remove finalizer"))?;
-    ctx.metrics.wrote(1);
-    Ok(true)
+    if names.contains(&LEGACY_FINALIZER) {
+        let stale: serde_json::Map<String, Value> = meta
+            .annotations
+            .iter()
+            .flatten()
+            .filter(|(key, _)| key.starts_with(LEGACY_ANNOTATION_PREFIX))
+            .map(|(key, _)| (key.clone(), Value::Null))
+            .collect();
+        if !stale.is_empty() {
+            patch["metadata"]["annotations"] = Value::Object(stale);
+        }
+    }
+    Some(patch)
 }
 
 /// Writes `.status` by server-side apply when it would change; returns whether it wrote.
@@ -284,14 +309,28 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         .and_then(Value::as_str)
         .filter(|v| *v != "auto");
     let facts = facts::read(&ctx.client, &owner.namespace, ingresslb).await?;
-    let (generated, _) = secrets::ensure(&ctx.client, &owner).await?;
+    let (generated, wrote_secret) = secrets::ensure(&ctx.client, &owner).await?;
+    if wrote_secret {
+        ctx.metrics.wrote(1);
+    }
 
     let renders = match (ctx.render)(whisk, &facts, &generated) {
         Ok(renders) => renders,
         Err(message) => return invalid_spec(ctx, whisk, &previous, message).await,
     };
 
-    let mut outcomes = Vec::new();
+    // Prepare everything first (pure): the keep set and the kinds to look at are known before
+    // any call, so one LIST per kind serves both the apply and the prune.
+    let renders: Vec<ComponentRender> = renders
+        .into_iter()
+        .map(|render| match render {
+            ComponentRender::Rendered(mut component) => {
+                component.objects = prepare(component.objects, &owner, component.name);
+                ComponentRender::Rendered(component)
+            }
+            other => other,
+        })
+        .collect();
     let mut keep = BTreeSet::from([ObjectKey {
         group: String::new(),
         kind: "Secret".into(),
@@ -299,19 +338,31 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         name: GENERATED_SECRET_NAME.into(),
     }]);
     let mut kinds = Vec::new();
+    for render in &renders {
+        if let ComponentRender::Rendered(component) = render {
+            keep.extend(component.objects.iter().filter_map(ObjectKey::of));
+            kinds.extend(kinds_of(&component.objects));
+        }
+    }
+    let index = ctx
+        .applier
+        .index(&owner.namespace, &owner.name, &kinds, false)
+        .await?;
+
+    let mut outcomes = Vec::new();
     let mut total = ApplyReport::default();
     let mut changed = Vec::new();
     let mut errors = Vec::new();
+    // When a failed setup Job is due for another run.
+    let mut retry_in: Option<Duration> = None;
     for render in renders {
         let (name, outcome) = match render {
             ComponentRender::Disabled { name } => (name, Outcome::Disabled),
             ComponentRender::NotImplemented { name } => (name, Outcome::NotImplemented),
             ComponentRender::Rendered(component) => {
                 let started = Instant::now();
-                let objects = prepare(component.objects, &owner, component.name);
-                keep.extend(objects.iter().filter_map(ObjectKey::of));
-                kinds.extend(kinds_of(&objects));
-                let outcome = match ctx.applier.apply_all(&objects).await {
+                let objects = component.objects;
+                let outcome = match ctx.applier.apply_all_with(&objects, Some(&index)).await {
                     Ok(report) => {
                         if report.writes() > 0 {
                             changed.push(component.name);
@@ -322,10 +373,34 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
                                 "waiting for replaced objects to be deleted".into(),
                             )
                         } else {
-                            match evaluate(&ctx.client, &objects).await {
-                                Ok(ComponentHealth::Ready) => Outcome::Ready,
-                                Ok(ComponentHealth::Progressing(m)) => Outcome::Progressing(m),
-                                Ok(ComponentHealth::Failed(m)) => Outcome::Failed(m),
+                            match evaluate_detailed(&ctx.client, &objects).await {
+                                Ok(evaluation) => {
+                                    match ctx
+                                        .applier
+                                        .retry_failed_jobs(&evaluation.failed_jobs)
+                                        .await
+                                    {
+                                        Ok((retried, wait)) => {
+                                            total.add(&retried);
+                                            if let Some(wait) = wait {
+                                                retry_in = Some(
+                                                    retry_in
+                                                        .map_or(wait, |r: Duration| r.min(wait)),
+                                                );
+                                            } else if retried.recreated > 0 {
+                                                retry_in = Some(REQUEUE_PROGRESSING);
+                                            }
+                                        }
+                                        Err(err) => {
+                                            errors.push(format!("{}: {err}", component.name))
+                                        }
+                                    }
+                                    match evaluation.health {
+                                        ComponentHealth::Ready => Outcome::Ready,
+                                        ComponentHealth::Progressing(m) => Outcome::Progressing(m),
+                                        ComponentHealth::Failed(m) => Outcome::Failed(m),
+                                    }
+                                }
                                 Err(err) => {
                                     errors.push(format!("{}: {err}", component.name));
                                     Outcome::Progressing(format!("readiness unknown: {err}"))
@@ -350,11 +425,7 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
     }
 
     // Prune even when a component failed: `keep` comes from the render, not from the apply.
-    match ctx
-        .applier
-        .prune(&owner.namespace, &owner.name, &keep, &kinds, false)
-        .await
-    {
+    match ctx.applier.prune_indexed(&index, &keep).await {
         Ok(report) => total.add(&report),
         Err(err) => errors.push(format!("prune: {err}")),
     }
@@ -416,6 +487,8 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
     }
     if !summary.waiting.is_empty() || total.pending > 0 {
         Ok(Action::requeue(REQUEUE_PROGRESSING))
+    } else if let Some(retry_in) = retry_in {
+        Ok(Action::requeue(retry_in.min(REQUEUE_SETTLED)))
     } else {
         Ok(Action::requeue(REQUEUE_SETTLED))
     }
@@ -462,5 +535,50 @@ pub async fn cleanup(meta: &ObjectMeta, ctx: &Context) -> Result<Action, Error> 
             Ok(Action::await_change())
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kopf_finalizer_and_annotations_are_removed_together() {
+        let meta = ObjectMeta {
+            finalizers: Some(vec![LEGACY_FINALIZER.into(), "other/keep".into()]),
+            annotations: Some(
+                [
+                    (
+                        "kopf.zalando.org/last-handled-configuration".to_string(),
+                        "{}".to_string(),
+                    ),
+                    (
+                        "kopf.zalando.org/whisk_create".to_string(),
+                        "{}".to_string(),
+                    ),
+                    ("user/keep".to_string(), "x".to_string()),
+                ]
+                .into(),
+            ),
+            resource_version: Some("42".into()),
+            ..ObjectMeta::default()
+        };
+        let patch = finalizer_removal_patch(&meta, &[LEGACY_FINALIZER]).unwrap();
+        assert_eq!(patch["metadata"]["finalizers"], json!(["other/keep"]));
+        assert_eq!(patch["metadata"]["resourceVersion"], "42");
+        let annotations = patch["metadata"]["annotations"].as_object().unwrap();
+        assert_eq!(annotations.len(), 2);
+        assert!(annotations.values().all(Value::is_null));
+        assert!(!annotations.contains_key("user/keep"));
+    }
+
+    #[test]
+    fn nothing_to_remove_means_no_patch() {
+        let meta = ObjectMeta {
+            finalizers: Some(vec![FINALIZER.into()]),
+            ..ObjectMeta::default()
+        };
+        assert_eq!(finalizer_removal_patch(&meta, &[LEGACY_FINALIZER]), None);
+        assert!(finalizer_removal_patch(&meta, &[FINALIZER, LEGACY_FINALIZER]).is_some());
     }
 }
