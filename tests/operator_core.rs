@@ -13,7 +13,6 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
 use k8s_openapi::api::events::v1::Event as KubeEvent;
 use k8s_openapi::api::rbac::v1::ClusterRole;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, Resource, ResourceExt};
 use nuvolaris_operator::apply::{self, Applier, ObjectKey, OwnerInfo};
@@ -33,21 +32,6 @@ const TEST_MANAGER: &str = "operator-core-test";
 
 fn obj<T: serde::de::DeserializeOwned>(value: Value) -> T {
     serde_json::from_value(value).expect("test object must deserialize")
-}
-
-async fn install_crds(client: &Client) {
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in nuvolaris_operator::crd::crds() {
-        let name = crd.name_any();
-        crds.patch(
-            &name,
-            &PatchParams::apply(TEST_MANAGER).force(),
-            &Patch::Apply(&crd),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("install CRD {name}: {e}"));
-        wait_for(&crds, &name, "CRD established", cond::is_crd_established()).await;
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,7 +452,7 @@ async fn apply_skips_unchanged_objects_recreates_changed_jobs_and_prunes_orphans
 #[tokio::test]
 async fn whisk_gets_children_status_and_a_no_op_reconcile_writes_nothing() {
     let client = support::cluster().await;
-    install_crds(&client).await;
+    support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "rt-create").await;
     let operator = Operator::start(&client, Some(ns.name.clone()), None);
     let whisks = ns.api::<Whisk>();
@@ -605,7 +589,7 @@ async fn whisk_gets_children_status_and_a_no_op_reconcile_writes_nothing() {
 #[tokio::test]
 async fn disabling_a_component_prunes_its_objects_but_keeps_its_data() {
     let client = support::cluster().await;
-    install_crds(&client).await;
+    support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "rt-disable").await;
     let operator = Operator::start(&client, Some(ns.name.clone()), None);
     let whisks = ns.api::<Whisk>();
@@ -684,7 +668,7 @@ async fn disabling_a_component_prunes_its_objects_but_keeps_its_data() {
 #[tokio::test]
 async fn deleting_a_whisk_cleans_cluster_scoped_children_and_releases_it() {
     let client = support::cluster().await;
-    install_crds(&client).await;
+    support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "rt-delete").await;
     let operator = Operator::start(&client, Some(ns.name.clone()), None);
     let whisks = ns.api::<Whisk>();
@@ -726,7 +710,7 @@ async fn deleting_a_whisk_cleans_cluster_scoped_children_and_releases_it() {
 #[tokio::test]
 async fn the_kopf_finalizer_is_removed_so_old_whisks_stay_deletable() {
     let client = support::cluster().await;
-    install_crds(&client).await;
+    support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "rt-kopf").await;
     let whisks = ns.api::<Whisk>();
     let mut old = whisk("controller", json!({"couchdb": true}), json!({}));
@@ -778,7 +762,7 @@ async fn the_kopf_finalizer_is_removed_so_old_whisks_stay_deletable() {
 #[tokio::test]
 async fn an_invalid_whisk_is_degraded_while_another_namespace_still_reconciles() {
     let client = support::cluster().await;
-    install_crds(&client).await;
+    support::install_crds(&client).await;
     let bad_ns = TestNamespace::create(&client, "rt-invalid").await;
     let good_ns = TestNamespace::create(&client, "rt-valid").await;
     // One operator for all namespaces, limited to this test's Whisks by a label.
@@ -875,7 +859,7 @@ async fn an_invalid_whisk_is_degraded_while_another_namespace_still_reconciles()
 #[tokio::test]
 async fn an_operator_restarted_mid_install_converges() {
     let client = support::cluster().await;
-    install_crds(&client).await;
+    support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "rt-restart").await;
     let first = Operator::start(&client, Some(ns.name.clone()), None);
     let whisks = ns.api::<Whisk>();
@@ -917,7 +901,7 @@ async fn an_operator_restarted_mid_install_converges() {
 #[tokio::test]
 async fn the_minimal_sample_installs_with_the_real_components() {
     let client = support::cluster().await;
-    install_crds(&client).await;
+    support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "rt-real").await;
     let sample = std::fs::read_to_string(support::repo_root().join("deploy/samples/minimal.yaml"))
         .expect("read sample");
@@ -1105,7 +1089,7 @@ async fn objects_created_by_client_side_kubectl_apply_are_taken_over_without_stu
 #[tokio::test]
 async fn kinds_outside_the_built_in_table_are_resolved_by_discovery() {
     let client = support::cluster().await;
-    install_crds(&client).await;
+    support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "rt-discovery").await;
     let owner_cm = ns
         .api::<ConfigMap>()

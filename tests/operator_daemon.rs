@@ -5,28 +5,11 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Patch, PatchParams};
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, Client};
 use nuvolaris_operator::controller::{self, DaemonOptions};
 use nuvolaris_operator::leader::LeaseLock;
-use support::{TestNamespace, cond, wait_for};
+use support::TestNamespace;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn install_crds(client: &Client) {
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in nuvolaris_operator::crd::crds() {
-        let name = crd.name_any();
-        crds.patch(
-            &name,
-            &PatchParams::apply("operator-daemon-test").force(),
-            &Patch::Apply(&crd),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("install CRD {name}: {e}"));
-        wait_for(&crds, &name, "CRD established", cond::is_crd_established()).await;
-    }
-}
 
 /// Status code and body of `GET path`.
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
@@ -106,7 +89,7 @@ fn options(namespace: &str) -> DaemonOptions {
 #[tokio::test]
 async fn the_daemon_serves_health_and_metrics_and_stops_cleanly() {
     let client = support::cluster().await;
-    install_crds(&client).await;
+    support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "rt-daemon").await;
     let daemon = Daemon::start(&client, options(&ns.name)).await;
     assert_eq!(get(daemon.addr, "/livez").await.0, 200);
@@ -131,7 +114,7 @@ async fn the_daemon_serves_health_and_metrics_and_stops_cleanly() {
 #[tokio::test]
 async fn only_the_lease_holder_runs_and_a_released_lease_is_taken_over() {
     let client = support::cluster().await;
-    install_crds(&client).await;
+    support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "rt-leader").await;
     let with_leader = |identity: &str| DaemonOptions {
         leader_election: true,
