@@ -67,11 +67,24 @@ pub fn render_whisk(whisk: &Whisk, flavour: Option<&str>) -> Result<Rendered, Of
             .collect(),
     );
     let cfg = Config::from_whisk(whisk, &facts, &secrets)?;
+    let owner = crate::apply::OwnerInfo {
+        api_version: "nuvolaris.org/v1".to_owned(),
+        kind: "Whisk".to_owned(),
+        name: cfg.name.clone(),
+        uid: "00000000-0000-0000-0000-000000000000".to_owned(),
+        namespace: cfg.namespace.clone(),
+    };
     let mut warnings = Vec::new();
     let mut objects = Vec::new();
     for component in components::render_all(&cfg)? {
         match component {
-            ComponentRender::Rendered(rendered) => objects.extend(rendered.objects),
+            // as applied: namespace, the operator's labels, the owner reference (the CR's uid
+            // is unknown offline: all zeros) and apply order
+            ComponentRender::Rendered(rendered) => objects.extend(crate::apply::prepare(
+                rendered.objects,
+                &owner,
+                rendered.name,
+            )),
             ComponentRender::NotImplemented { name } => {
                 warnings.push(format!(
                     "component {name} is enabled but not implemented by this version: skipped"
