@@ -430,3 +430,187 @@ fn validate_auth(namespace: &str, auth: &str) -> Result<(), ConfigError> {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::{GENERATED_SECRET_KEYS, NodeFacts};
+
+    fn whisk(spec: serde_json::Value) -> Whisk {
+        serde_json::from_value(json!({
+            "apiVersion": "nuvolaris.org/v1", "kind": "Whisk",
+            "metadata": { "name": "controller", "namespace": "nuvolaris" },
+            "spec": spec,
+        }))
+        .expect("a valid Whisk")
+    }
+
+    fn generated() -> GeneratedSecrets {
+        GeneratedSecrets(
+            GENERATED_SECRET_KEYS
+                .iter()
+                .map(|k| ((*k).to_owned(), crate::config::generate_secret_value(k)))
+                .collect(),
+        )
+    }
+
+    fn config(spec: serde_json::Value, facts: &ClusterFacts) -> Result<Config, ConfigError> {
+        Config::from_whisk(&whisk(spec), facts, &generated())
+    }
+
+    #[test]
+    fn an_empty_spec_gets_the_original_defaults_and_generated_passwords() {
+        let secrets = generated();
+        let cfg = Config::from_whisk(&whisk(json!({})), &ClusterFacts::default(), &secrets)
+            .expect("valid");
+        assert_eq!(cfg.couchdb.admin.user, "whisk_admin");
+        assert_eq!(
+            cfg.couchdb.admin.password.expose(),
+            secrets.0["couchdb-admin-password"]
+        );
+        assert_eq!(cfg.couchdb.controller.user, "controller_admin");
+        assert_eq!(
+            (
+                cfg.couchdb.host.as_str(),
+                cfg.couchdb.port,
+                cfg.couchdb.volume_size_gi
+            ),
+            ("couchdb", 5984, 10)
+        );
+        assert_eq!(cfg.redis.prefix, "nuvolaris:");
+        assert_eq!(cfg.redis.maxmemory, "1000mb");
+        assert_eq!(
+            cfg.controller.image,
+            format!("{CONTROLLER_IMAGE}:{CONTROLLER_TAG}")
+        );
+        assert_eq!(cfg.controller.java_opts, "-Xmx2048M");
+        assert_eq!(cfg.controller.limits.invokes_per_minute, 60);
+        assert_eq!(cfg.controller.limits.time_max, "5min");
+        assert!(
+            cfg.namespaces.contains_key("whisk-system") && cfg.namespaces.contains_key("nuvolaris")
+        );
+        assert!(cfg.runtimes.preload_only_apache);
+        assert_eq!(cfg.flavour, Flavour::Generic);
+        assert_eq!(
+            cfg.apihost.url(),
+            None,
+            "no host and no load balancer: pending"
+        );
+        assert!(
+            cfg.couchdb.resources.is_none(),
+            "resources only when the spec gives a cpu request"
+        );
+    }
+
+    #[test]
+    fn the_spec_wins_over_generated_values_and_defaults() {
+        let cfg = config(
+            json!({
+                "couchdb": { "admin": { "user": "admin", "password": "0123" } },
+                "redis": { "nuvolaris": { "prefix": "tenant::" } },
+                "controller": { "image": "localhost:5000/ow/controller", "tag": "7" },
+                "nuvolaris": { "kube": "k3s", "storageclass": "fast", "ingressclass": "auto" },
+                "configs": { "couchdb": { "resources": { "cpu-req": "250m" } } },
+            }),
+            &ClusterFacts {
+                default_storage_class: Some("standard".into()),
+                ..ClusterFacts::default()
+            },
+        )
+        .expect("valid");
+        assert_eq!(cfg.couchdb.admin.password.expose(), "0123");
+        assert_eq!(cfg.redis.prefix, "tenant:");
+        assert_eq!(cfg.controller.image, "localhost:5000/ow/controller:7");
+        assert_eq!(cfg.flavour, Flavour::K3s);
+        assert_eq!(cfg.storage_class.as_deref(), Some("fast"));
+        assert_eq!(
+            cfg.ingress_class.as_deref(),
+            Some("traefik"),
+            "auto: the flavour's default"
+        );
+        let resources = cfg.couchdb.resources.expect("resources");
+        assert_eq!(
+            (
+                resources.cpu_request.as_str(),
+                resources.memory_limit.as_str()
+            ),
+            ("250m", "2G")
+        );
+    }
+
+    #[test]
+    fn node_labels_fill_in_what_the_spec_leaves_out() {
+        let facts = ClusterFacts {
+            nodes: vec![NodeFacts {
+                labels: [
+                    ("nuvolaris.io/kube", "kind"),
+                    ("nuvolaris.io/apihost", "localhost"),
+                    ("nuvolaris.io/apiport", "3233"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+                ..NodeFacts::default()
+            }],
+            ..ClusterFacts::default()
+        };
+        let cfg = config(json!({ "components": { "tls": true } }), &facts).expect("valid");
+        assert_eq!(cfg.flavour, Flavour::Kind);
+        assert_eq!(
+            cfg.apihost.url().as_deref(),
+            Some("http://localhost:3233"),
+            "kind is always http"
+        );
+        let cfg = config(
+            json!({ "nuvolaris": { "apihost": "api.example.org" } }),
+            &facts,
+        )
+        .expect("valid");
+        assert_eq!(
+            cfg.apihost.url().as_deref(),
+            Some("http://api.example.org:3233"),
+            "the spec's host wins"
+        );
+    }
+
+    #[test]
+    fn invalid_specs_are_rejected_without_echoing_secrets() {
+        let err = config(
+            json!({ "openwhisk": { "namespaces": { "nuvolaris": "not-an-auth-secret-value" } } }),
+            &ClusterFacts::default(),
+        )
+        .expect_err("invalid auth");
+        let message = err.to_string();
+        assert!(
+            message.contains("openwhisk.namespaces.nuvolaris"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("not-an-auth-secret-value"),
+            "the key is never echoed: {message}"
+        );
+        let err = config(
+            json!({ "components": { "minio": true, "seaweedfs": true } }),
+            &ClusterFacts::default(),
+        )
+        .expect_err("exclusive storage");
+        assert!(
+            err.to_string().contains("minio and components.seaweedfs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn generated_auth_keys_have_the_openwhisk_shape() {
+        for _ in 0..20 {
+            let auth = crate::config::generate_secret_value("nuvolaris-auth");
+            validate_auth("nuvolaris", &auth).expect("a generated auth key is valid");
+        }
+        assert_eq!(
+            crate::config::generate_secret_value("redis-default-password").len(),
+            32
+        );
+    }
+}
