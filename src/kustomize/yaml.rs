@@ -651,8 +651,9 @@ fn write_string(out: &mut String, s: &str, level: usize, is_key: bool) {
 fn literal_block_ok(s: &str) -> bool {
     s.contains('\n')
         && !s.ends_with("\n\n")
+        // a leading blank on the first line would need an indentation indicator; later lines
+        // may be more indented (the block's indentation is set by the first line)
         && !s.starts_with([' ', '\t', '\n'])
-        && !s.contains("\n ")
         && !s.contains("\n\t")
         && s.split('\n')
             .all(|l| !l.ends_with([' ', '\t']) && !l.chars().any(|c| c.is_control() && c != '\t'))
