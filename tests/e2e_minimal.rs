@@ -282,6 +282,36 @@ async fn the_minimal_installation_reaches_ready_and_follows_changes() {
         "no object added or removed"
     );
 
+    // A manual edit of a field the operator sets is reverted (drift correction).
+    ns.api::<StatefulSet>()
+        .patch(
+            "couchdb",
+            &PatchParams {
+                field_manager: Some(USER.to_owned()),
+                ..PatchParams::default()
+            },
+            &Patch::Merge(json!({ "spec": { "replicas": 3 } })),
+        )
+        .await
+        .expect("edit couchdb by hand");
+    wait_for(
+        &ns.api::<StatefulSet>(),
+        "couchdb",
+        "manual edit reverted",
+        |s: Option<&StatefulSet>| {
+            s.and_then(|s| s.spec.as_ref())
+                .is_some_and(|s| s.replicas == Some(1))
+        },
+    )
+    .await;
+    wait_for(
+        &whisks,
+        "controller",
+        "Whisk Ready after the revert",
+        ready_for_generation(),
+    )
+    .await;
+
     // An edited runtimes manifest re-runs the preload and restarts the controller.
     let runtimes_hash = |s: &StatefulSet| {
         s.spec

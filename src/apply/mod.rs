@@ -168,6 +168,74 @@ impl LiveIndex {
     }
 }
 
+/// Whether someone other than the operator took over fields the operator sets (a `kubectl
+/// edit`, a script): an Update moves the ownership of the fields it changes to its manager, so
+/// another manager owning a field of the rendered object means drift. Then the unchanged hash
+/// is not enough and the object is applied again, which puts those fields back. Status writes
+/// (subresources) do not count, nor do fields the operator never sets (those stay as edited).
+fn edited_by_others(
+    live: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    desired: &Object,
+) -> bool {
+    let Some(entries) = live.managed_fields.as_ref() else {
+        return false;
+    };
+    entries.iter().any(|e| {
+        e.manager.as_deref() != Some(MANAGER)
+            && e.subresource.as_deref().unwrap_or("").is_empty()
+            && e.fields_v1
+                .as_ref()
+                .is_some_and(|f| owns_any(&f.0, desired))
+    })
+}
+
+/// Whether a managedFields `fieldsV1` tree names a field that `desired` sets.
+fn owns_any(fields: &serde_json::Value, desired: &Object) -> bool {
+    let Some(fields) = fields.as_object() else {
+        return false;
+    };
+    fields.iter().any(|(key, sub)| {
+        if let Some(name) = key.strip_prefix("f:") {
+            // the bookkeeping of the operator itself is not drift
+            if name == "nuvolaris.org/applied-hash" {
+                return false;
+            }
+            match desired.get(name) {
+                None => false,
+                Some(child) => {
+                    let leaf = sub
+                        .as_object()
+                        .is_none_or(|m| m.is_empty() || m.len() == 1 && m.contains_key("."));
+                    leaf || owns_any(sub, child)
+                }
+            }
+        } else if let Some(item_key) = key.strip_prefix("k:") {
+            // a list item by its merge key, e.g. k:{"name":"controller"}
+            let Ok(item_key) =
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(item_key)
+            else {
+                return false;
+            };
+            desired.as_array().is_some_and(|items| {
+                items
+                    .iter()
+                    .filter(|item| item_key.iter().all(|(k, v)| item.get(k) == Some(v)))
+                    .any(|item| owns_any(sub, item))
+            })
+        } else if let Some(value) = key.strip_prefix("v:") {
+            // a set item by value
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(value) else {
+                return false;
+            };
+            desired
+                .as_array()
+                .is_some_and(|items| items.contains(&value))
+        } else {
+            false
+        }
+    })
+}
+
 /// Applies rendered objects through the dynamic API. Keeps a cache of kind → REST resource
 /// for kinds outside [`kinds::KNOWN_KINDS`] (filled by discovery, dropped on a 404).
 pub struct Applier {
@@ -337,7 +405,10 @@ impl Applier {
                 .as_ref()
                 .and_then(|a| a.get(ANNOTATION_APPLIED_HASH))
                 .map(String::as_str);
-            if desired_hash.is_some() && live_hash == desired_hash {
+            if desired_hash.is_some()
+                && live_hash == desired_hash
+                && (kind == "Job" || !edited_by_others(&live, object))
+            {
                 report.unchanged += 1;
                 return Ok(());
             }
@@ -685,5 +756,45 @@ mod tests {
                 ("apps/v1".into(), "StatefulSet".into())
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod drift_tests {
+    use serde_json::json;
+
+    use super::owns_any;
+
+    #[test]
+    fn a_field_the_operator_sets_owned_by_someone_else_is_drift() {
+        let desired = json!({
+            "metadata": { "labels": { "app": "couchdb" }, "annotations": { "nuvolaris.org/applied-hash": "x" } },
+            "spec": { "replicas": 1, "template": { "spec": { "containers": [
+                { "name": "couchdb", "image": "apache/couchdb:2.3" }
+            ] } } },
+        });
+        // `kubectl scale` / `kubectl edit` of replicas
+        assert!(owns_any(
+            &json!({ "f:spec": { "f:replicas": {} } }),
+            &desired
+        ));
+        // a changed image, by list-item key
+        let image = json!({ "f:spec": { "f:template": { "f:spec": { "f:containers": {
+            "k:{\"name\":\"couchdb\"}": { ".": {}, "f:image": {} }
+        } } } } });
+        assert!(owns_any(&image, &desired));
+        // fields the operator never sets (an extra annotation, another container) are not drift
+        assert!(!owns_any(
+            &json!({ "f:metadata": { "f:annotations": { "f:note": {} } } }),
+            &desired
+        ));
+        let other = json!({ "f:spec": { "f:template": { "f:spec": { "f:containers": {
+            "k:{\"name\":\"sidecar\"}": { ".": {}, "f:image": {} }
+        } } } } });
+        assert!(!owns_any(&other, &desired));
+        assert!(!owns_any(
+            &json!({ "f:metadata": { "f:annotations": { "f:nuvolaris.org/applied-hash": {} } } }),
+            &desired
+        ));
     }
 }
