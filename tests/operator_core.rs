@@ -215,6 +215,21 @@ fn whisk(name: &str, components: Value, extra_labels: Value) -> Whisk {
     }))
 }
 
+/// Creates `controller` with the couchdb and redis stand-ins enabled.
+async fn create_couchdb_redis_whisk(whisks: &Api<Whisk>) {
+    whisks
+        .create(
+            &PostParams::default(),
+            &whisk(
+                "controller",
+                json!({"couchdb": true, "redis": true}),
+                json!({}),
+            ),
+        )
+        .await
+        .expect("create whisk");
+}
+
 fn status_of(w: &Whisk) -> Value {
     serde_json::to_value(w)
         .ok()
@@ -593,17 +608,7 @@ async fn disabling_a_component_prunes_its_objects_but_keeps_its_data() {
     let ns = TestNamespace::create(&client, "rt-disable").await;
     let operator = Operator::start(&client, Some(ns.name.clone()), None);
     let whisks = ns.api::<Whisk>();
-    whisks
-        .create(
-            &PostParams::default(),
-            &whisk(
-                "controller",
-                json!({"couchdb": true, "redis": true}),
-                json!({}),
-            ),
-        )
-        .await
-        .expect("create whisk");
+    create_couchdb_redis_whisk(&whisks).await;
     wait_for(&whisks, "controller", "whisk Ready", controller_is("Ready")).await;
     let redis = ns
         .api::<Deployment>()
@@ -863,17 +868,7 @@ async fn an_operator_restarted_mid_install_converges() {
     let ns = TestNamespace::create(&client, "rt-restart").await;
     let first = Operator::start(&client, Some(ns.name.clone()), None);
     let whisks = ns.api::<Whisk>();
-    whisks
-        .create(
-            &PostParams::default(),
-            &whisk(
-                "controller",
-                json!({"couchdb": true, "redis": true}),
-                json!({}),
-            ),
-        )
-        .await
-        .expect("create whisk");
+    create_couchdb_redis_whisk(&whisks).await;
     // Stop as soon as the install has begun.
     wait_for(
         &ns.api::<StatefulSet>(),

@@ -11,6 +11,16 @@ use nuvolaris_operator::leader::LeaseLock;
 use support::TestNamespace;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Who holds the operator's Lease.
+async fn lease_holder(lease: &Api<k8s_openapi::api::coordination::v1::Lease>) -> Option<String> {
+    lease
+        .get("nuvolaris-operator")
+        .await
+        .expect("lease")
+        .spec
+        .and_then(|s| s.holder_identity)
+}
+
 /// Status code and body of `GET path`.
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
@@ -133,12 +143,7 @@ async fn only_the_lease_holder_runs_and_a_released_lease_is_taken_over() {
     // The standby keeps trying every second; it must not get the lease while the first renews.
     let lease =
         Api::<k8s_openapi::api::coordination::v1::Lease>::namespaced(client.clone(), &ns.name);
-    let holder = lease
-        .get("nuvolaris-operator")
-        .await
-        .expect("lease")
-        .spec
-        .and_then(|s| s.holder_identity);
+    let holder = lease_holder(&lease).await;
     assert_eq!(holder.as_deref(), Some("first"));
     assert_eq!(
         get(second.addr, "/readyz").await.0,
@@ -149,12 +154,7 @@ async fn only_the_lease_holder_runs_and_a_released_lease_is_taken_over() {
     // Stopping the leader releases the lease; the standby takes over without waiting for expiry.
     first.stop().await;
     wait_status(second.addr, "/readyz", 200, "second replica takes over").await;
-    let holder = lease
-        .get("nuvolaris-operator")
-        .await
-        .expect("lease")
-        .spec
-        .and_then(|s| s.holder_identity);
+    let holder = lease_holder(&lease).await;
     assert_eq!(holder.as_deref(), Some("second"));
     second.stop().await;
     ns.cleanup().await;

@@ -53,10 +53,10 @@ impl Overlay {
     }
 
     /// Adds an object built in code.
-    pub fn object(mut self, object: &Object) -> Result<Overlay, RenderError> {
+    pub fn object(mut self, object: &Object) -> Overlay {
         let name = self.next_name("object");
         self.kustomization = self.kustomization.resource_object(&name, object);
-        Ok(self)
+        self
     }
 
     /// A generated Secret with a content-hash name suffix; references to `name` in the overlay's

@@ -47,7 +47,7 @@ pub fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
         },
         "data": { "runtimes.json": default_manifest() },
     });
-    let mut overlay = Overlay::new(NAME, &cfg.namespace).object(&config_map)?;
+    let mut overlay = Overlay::new(NAME, &cfg.namespace).object(&config_map);
     if !containers.is_empty() {
         overlay = overlay.base("runtimes", &["preload-job.yaml"])?.patch(
             "runtimes/preload-containers.yaml",
