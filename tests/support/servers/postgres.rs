@@ -39,7 +39,14 @@ impl Postgres {
         initdb
             .arg("-D")
             .arg(&data)
-            .args(["-U", SUPERUSER, "-E", "UTF8", "--no-instructions"])
+            .args([
+                "-U",
+                SUPERUSER,
+                "-E",
+                "UTF8",
+                "--no-instructions",
+                "--no-sync",
+            ])
             .arg(format!("--pwfile={}", pwfile.display()))
             .args(["--auth-host=scram-sha-256", "--auth-local=trust"])
             .current_dir(dir.path());
