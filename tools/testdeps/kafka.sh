@@ -3,7 +3,8 @@
 # from Maven Central) into the testdeps cache, for tests/support/servers.rs: `Zookeeper`
 # and `Kafka` (run with `java -cp <dir>/*`, Java 17). Kafka 3.9 is the last line that
 # still runs with ZooKeeper; ZooKeeper is the version Kafka 3.9.1 itself depends on.
-# (The original deploys Kafka 2.3.1 and ZooKeeper 3.4.14 images: neither runs on Java 17.)
+# (The original deploys Kafka 2.3.1 and ZooKeeper 3.4.14 images, neither on Maven Central
+# as a runnable distribution; Kafka 3.9 keeps the ZooKeeper mode they use.)
 #
 # Usage: tools/testdeps/kafka.sh     prints the directory holding the jars
 set -euo pipefail
