@@ -85,7 +85,7 @@ pub fn render_whisk(whisk: &Whisk, flavour: Option<&str>) -> Result<Rendered, Of
                     "component {id} is enabled but not implemented by this version: skipped"
                 ));
             }
-            ComponentRender::Unsupported { id, reason } => {
+            ComponentRender::Unsupported { id, reason, .. } => {
                 warnings.push(format!("component {id}: {reason}: skipped"));
             }
             ComponentRender::Disabled(_) => {}

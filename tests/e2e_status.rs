@@ -8,7 +8,7 @@ mod support;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client};
@@ -85,6 +85,18 @@ async fn an_unsupported_mode_keeps_what_runs_and_says_so() {
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "status-mode").await;
     let stop = start_operator(&client, &ns.name);
+    // The `ops` CLI creates an empty `cm/config` first; what it (or anyone) put there stays.
+    let configs = ns.api::<ConfigMap>();
+    configs
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "config", "annotations": {"cli/own": "kept"}}
+            }))
+            .expect("a ConfigMap"),
+        )
+        .await
+        .expect("create cm/config");
     let whisks = ns.api::<Whisk>();
     // no NodePorts: this test runs beside others that install the same components
     whisks
@@ -95,6 +107,17 @@ async fn an_unsupported_mode_keeps_what_runs_and_says_so() {
         .await
         .expect("create");
     wait_for(&whisks, "controller", "Ready", controller_is("Ready")).await;
+    let annotations = |cm: &ConfigMap| cm.metadata.annotations.clone().unwrap_or_default();
+    let config = configs.get("config").await.expect("cm/config");
+    assert_eq!(
+        annotations(&config).get("apihost").map(String::as_str),
+        Some("http://pending"),
+        "no apihost and no load balancer yet: pending, with its scheme"
+    );
+    assert_eq!(
+        annotations(&config).get("cli/own").map(String::as_str),
+        Some("kept")
+    );
     let controller_uid = ns
         .api::<StatefulSet>()
         .get("controller")
@@ -142,9 +165,31 @@ async fn an_unsupported_mode_keeps_what_runs_and_says_so() {
         .await
         .expect("the controller Service is kept");
 
+    let config = configs.get("config").await.expect("cm/config");
+    assert!(
+        annotations(&config).contains_key("apihost"),
+        "an unsupported endpoint keeps its annotations"
+    );
+
     // Back to standalone: Ready again.
     set_components(&whisks, json!({"invoker": false})).await;
     wait_for(&whisks, "controller", "Ready again", controller_is("Ready")).await;
+
+    // OpenWhisk off: its endpoint's annotation goes, the CLI's stays.
+    set_components(&whisks, json!({"openwhisk": false})).await;
+    wait_for(
+        &whisks,
+        "controller",
+        "Ready without openwhisk",
+        controller_is("Ready"),
+    )
+    .await;
+    let config = configs.get("config").await.expect("cm/config");
+    assert!(!annotations(&config).contains_key("apihost"), "{config:?}");
+    assert_eq!(
+        annotations(&config).get("cli/own").map(String::as_str),
+        Some("kept")
+    );
 
     let _ = stop.send(true);
     ns.cleanup().await;

@@ -100,6 +100,7 @@ fn fake_render(
             id,
             objects,
             setup_jobs,
+            annotations: Default::default(),
         })
     };
     let mut out = Vec::new();

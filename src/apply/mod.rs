@@ -26,6 +26,7 @@
 //! the operator never sets stay as edited. Otherwise nothing is written: a no-op reconcile makes
 //! zero writes.
 
+pub mod annotations;
 pub mod kinds;
 pub mod migrate;
 pub mod prepare;

@@ -6,6 +6,8 @@
 //! for `www.<apihost>`. Unlike the original they carry owner references, so deleting the Whisk
 //! removes them.
 
+use std::collections::BTreeMap;
+
 use super::kit::Overlay;
 use super::web::{self, Target, WebRoute};
 use super::{Component, RenderError, Support};
@@ -39,6 +41,15 @@ impl Component for Endpoint {
             }
         }
         Ok(overlay)
+    }
+
+    /// `apihost`, with its scheme: the `ops` CLI polls it until it is not `<scheme>://pending`.
+    fn config_annotations(&self, cfg: &Config) -> BTreeMap<String, String> {
+        let apihost = cfg
+            .apihost
+            .url()
+            .unwrap_or_else(|| format!("{}://pending", cfg.apihost.scheme()));
+        BTreeMap::from([("apihost".to_owned(), apihost)])
     }
 
     fn kinds(&self) -> &'static [KnownKind] {

@@ -8,6 +8,8 @@
 //! `config::enabled` and its row in [`component`]), its settings in `src/config/<name>.rs`, its
 //! base manifests in `deploy/<name>/`, and its module here.
 
+use std::collections::BTreeMap;
+
 use crate::apply::kinds::KnownKind;
 use crate::config::{Config, ConfigError, GeneratedKey, secrets};
 use crate::crd::ComponentId;
@@ -36,6 +38,12 @@ pub trait Component: Sync {
 
     /// The component's objects, setup Jobs included (see [`Overlay::setup_job`]). Pure.
     fn overlay(&self, cfg: &Config) -> Result<Overlay, RenderError>;
+
+    /// The annotations it publishes on the `ops` CLI's ConfigMap `config` (e.g. `apihost`,
+    /// `s3_host`): kept while it is enabled, removed when it is disabled.
+    fn config_annotations(&self, _cfg: &Config) -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
 
     /// The keys of the generated Secret its configuration reads.
     fn generated_secrets(&self) -> &'static [GeneratedKey] {
@@ -152,6 +160,8 @@ pub struct RenderedComponent {
     /// Names of the `batch/v1` Jobs in `objects` whose successful completion means that the
     /// component's setup steps are done (e.g. "couchdb-init").
     pub setup_jobs: Vec<String>,
+    /// What it publishes on `cm/config`.
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// The outcome of rendering one component for a given configuration.
@@ -163,8 +173,13 @@ pub enum ComponentRender {
     Disabled(ComponentId),
     /// Enabled in the spec but not implemented by this operator version yet.
     NotImplemented(ComponentId),
-    /// Enabled, implemented, but not in this configuration: what is deployed is kept.
-    Unsupported { id: ComponentId, reason: String },
+    /// Enabled, implemented, but not in this configuration: what is deployed is kept, and so
+    /// are its `cm/config` annotations.
+    Unsupported {
+        id: ComponentId,
+        reason: String,
+        annotations: BTreeMap<String, String>,
+    },
 }
 
 impl ComponentRender {
@@ -174,6 +189,15 @@ impl ComponentRender {
             ComponentRender::Disabled(id)
             | ComponentRender::NotImplemented(id)
             | ComponentRender::Unsupported { id, .. } => *id,
+        }
+    }
+
+    /// What the component publishes on `cm/config`.
+    pub fn annotations(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            ComponentRender::Rendered(r) => Some(&r.annotations),
+            ComponentRender::Unsupported { annotations, .. } => Some(annotations),
+            ComponentRender::Disabled(_) | ComponentRender::NotImplemented(_) => None,
         }
     }
 }
@@ -198,8 +222,13 @@ pub fn render_all(cfg: &Config) -> Result<Vec<ComponentRender>, RenderError> {
             let Some(component) = component(id) else {
                 return Ok(ComponentRender::NotImplemented(id));
             };
+            let annotations = component.config_annotations(cfg);
             match component.support(cfg) {
-                Support::Unsupported(reason) => Ok(ComponentRender::Unsupported { id, reason }),
+                Support::Unsupported(reason) => Ok(ComponentRender::Unsupported {
+                    id,
+                    reason,
+                    annotations,
+                }),
                 Support::Supported => {
                     let mut built = component.overlay(cfg)?.build()?;
                     if !cfg.node_ports {
@@ -209,6 +238,7 @@ pub fn render_all(cfg: &Config) -> Result<Vec<ComponentRender>, RenderError> {
                         id,
                         objects: built.objects,
                         setup_jobs: built.setup_jobs,
+                        annotations,
                     }))
                 }
             }

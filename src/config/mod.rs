@@ -131,6 +131,10 @@ pub struct Credentials {
     pub password: Secret,
 }
 
+/// The ConfigMap the `ops` CLI creates in the installation's namespace and reads annotations
+/// from (`apihost`, `s3_*`, `redis_*`, …): the operator publishes them there.
+pub const OPS_CONFIGMAP: &str = "config";
+
 /// How the cluster publishes HTTP routes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Publisher {

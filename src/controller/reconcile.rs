@@ -7,7 +7,7 @@
 //! one LIST per kind, [`install`] per component (apply, readiness, failed setup Jobs), [`prune`],
 //! then [`report`] (Events, status, when to look again).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,12 +23,13 @@ use serde_json::{Value, json};
 
 use super::status::{ComponentOutcome, Outcome, Verdict, desired_status, needs_write};
 use super::{Context, Error, Whisk, facts, secrets};
+use crate::apply::annotations::{Published, publish_config_map_annotations};
 use crate::apply::{
     ApplyReport, ComponentHealth, LiveIndex, MANAGER, ObjectKey, OwnerInfo, kinds_of, prepare,
 };
 use crate::components::{ComponentRender, RenderError, RenderedComponent};
-use crate::config::{ClusterFacts, GENERATED_SECRET_NAME, GeneratedSecrets};
-use crate::crd::WhiskStatus;
+use crate::config::{ClusterFacts, GENERATED_SECRET_NAME, GeneratedSecrets, OPS_CONFIGMAP};
+use crate::crd::{ComponentId, WhiskStatus};
 
 /// Our finalizer: cluster-scoped children (which garbage collection cannot reach through an
 /// ownerReference) are deleted before the Whisk goes away.
@@ -328,6 +329,7 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         };
         outcomes.push(ComponentOutcome { id, outcome });
     }
+    publish_config(ctx, &owner, &plan.annotations, &mut outcomes, &mut run).await;
     prune(ctx, &index, &keep, &mut run).await;
     report(ctx, whisk, &previous, Verdict::Components(outcomes), run).await
 }
@@ -365,6 +367,8 @@ struct Plan {
     /// tears down what runs.
     kept_components: Vec<&'static str>,
     kinds: Vec<(String, String)>,
+    /// What the components publish on `cm/config`, and who publishes each key.
+    annotations: BTreeMap<String, (String, ComponentId)>,
 }
 
 impl Plan {
@@ -377,6 +381,12 @@ impl Plan {
         }]);
         let mut kinds = Vec::new();
         let mut kept_components = Vec::new();
+        let mut annotations = BTreeMap::new();
+        for render in &renders {
+            for (key, value) in render.annotations().into_iter().flatten() {
+                annotations.insert(key.clone(), (value.clone(), render.id()));
+            }
+        }
         let renders = renders
             .into_iter()
             .map(|render| match render {
@@ -399,6 +409,7 @@ impl Plan {
             rendered,
             kept_components,
             kinds,
+            annotations,
         }
     }
 
@@ -487,6 +498,39 @@ async fn readiness(ctx: &Context, component: &RenderedComponent, run: &mut Run) 
         ComponentHealth::Ready => Outcome::Ready,
         ComponentHealth::Progressing(m) => Outcome::Progressing(m),
         ComponentHealth::Failed(m) => Outcome::Failed(m),
+    }
+}
+
+/// Publishes the components' annotations on the `ops` CLI's `cm/config`; a failure fails the
+/// components that publish there.
+async fn publish_config(
+    ctx: &Context,
+    owner: &OwnerInfo,
+    annotations: &BTreeMap<String, (String, ComponentId)>,
+    outcomes: &mut [ComponentOutcome],
+    run: &mut Run,
+) {
+    let values = annotations
+        .iter()
+        .map(|(key, (value, _))| (key.clone(), value.clone()))
+        .collect();
+    match publish_config_map_annotations(&ctx.client, &owner.namespace, OPS_CONFIGMAP, &values)
+        .await
+    {
+        Ok(Published::Unchanged) => {}
+        Ok(Published::Written) => {
+            ctx.metrics.wrote(1);
+            run.total.applied += 1;
+        }
+        Err(err) => {
+            tracing::warn!(error = ?err, "cannot publish the cm/config annotations");
+            let publishers: BTreeSet<ComponentId> =
+                annotations.values().map(|(_, id)| *id).collect();
+            for outcome in outcomes.iter_mut().filter(|o| publishers.contains(&o.id)) {
+                outcome.outcome = Outcome::Failed(format!("cm/config: {err}"));
+            }
+            run.errors.push(format!("cm/config: {err}"));
+        }
     }
 }
 
