@@ -11,6 +11,7 @@
 //! [`RedisSetupConfig::from_env`]. Secrets are held in [`Secret`], whose
 //! `Debug`/`Display` never show the value, and are never logged.
 
+pub mod actions;
 mod couchdb;
 mod design;
 mod http;
