@@ -76,3 +76,8 @@ fn pytest(module: &str) {
 fn login_and_secrets_on_couchdb() {
     pytest("test_login_secrets.py");
 }
+
+#[test]
+fn redis_as_the_user_on_its_prefix() {
+    pytest("test_redis.py");
+}
