@@ -81,3 +81,8 @@ fn login_and_secrets_on_couchdb() {
 fn redis_as_the_user_on_its_prefix() {
     pytest("test_redis.py");
 }
+
+#[test]
+fn every_action_refuses_bad_input_with_a_message() {
+    pytest("test_bad_input.py");
+}
