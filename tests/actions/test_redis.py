@@ -1,6 +1,7 @@
 """`redis` against a real redis-server, as a user with an ACL on its key prefix."""
 
 import base64
+import json
 import textwrap
 
 import pytest
@@ -47,7 +48,7 @@ def header(auth):
 
 def run(action, auth, command, label=None, content_type="application/json"):
     args = web_args(
-        body=f'{{"command": {__import__("json").dumps(command)}}}',
+        body=json.dumps({"command": command}),
         content_type=content_type,
         headers={"x-impersonate-auth": header(auth)},
         raw=True,

@@ -9,7 +9,7 @@ credentials (MONGODB_URL of its metadata) on the database that URL names.
 
 Answer: the command's reply as JSON (relaxed extended JSON for ObjectIds and
 dates); the CLI unwraps `cursor.firstBatch`. A command the server refuses:
-400 (403 when unauthorised) with its message.
+400 (403 when unauthorised) with its message; refused credentials: 502.
 """
 
 import json
@@ -23,8 +23,9 @@ from nuvlib.users import impersonated_user
 from nuvlib.web import COMMAND_BODY, HttpError, json_body, json_response, require_method, web_action
 
 TIMEOUT_MS = 10_000
-# MongoDB error codes for an unauthenticated or unauthorised command.
-UNAUTHORIZED_CODES = frozenset({13, 18})
+# MongoDB error codes: the credentials were refused; the command is not allowed.
+AUTHENTICATION_FAILED = 18
+UNAUTHORIZED = 13
 
 
 def extended_json(text):
@@ -59,7 +60,9 @@ def main(args):
             raise HttpError(500, f"the MONGODB_URL of user {user.login} names no database") from None
         reply = database.command(command)
     except OperationFailure as e:
-        status = 403 if e.code in UNAUTHORIZED_CODES else 400
+        if e.code == AUTHENTICATION_FAILED:
+            raise HttpError(502, f"MongoDB (FerretDB) refused the credentials of user {user.login}") from None
+        status = 403 if e.code == UNAUTHORIZED else 400
         raise HttpError(status, f"MongoDB: {e.details.get('errmsg') if e.details else e}") from None
     except ConnectionFailure as e:
         raise HttpError(502, f"MongoDB (FerretDB) is unreachable: {str(e)[:300]}") from None
