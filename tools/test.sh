@@ -8,6 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Real servers the setup tests talk to (installed when missing, cached outside the repo).
 bash tools/testdeps/redis.sh >/dev/null
 bash tools/testdeps/couchdb.sh >/dev/null
+# The Python environment of the whisk-system action tests (the runtime's libraries, pytest).
+bash tools/testdeps/python-actions.sh >/dev/null
 bash tools/cluster/cluster.sh build
 trap 'bash tools/cluster/cluster.sh down || echo "test.sh: cluster down failed" >&2' EXIT
 bash tools/cluster/cluster.sh up
