@@ -14,6 +14,7 @@ PostgreSQL's message.
 
 import datetime
 import decimal
+import math
 import uuid
 
 import psycopg
@@ -43,7 +44,7 @@ def json_value(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, (list, tuple)):
         return [json_value(v) for v in value]
     if isinstance(value, dict):
