@@ -22,12 +22,23 @@ SYSTEM_ENV = {
 }
 
 
+# Every key the operator provisions (inventory §10.4 and §12.1).
+PROVISIONED_KEYS = """
+    MONGODB_URL POSTGRES_DATABASE POSTGRES_HOST POSTGRES_PASSWORD POSTGRES_PORT POSTGRES_URL
+    POSTGRES_USERNAME REDIS_PREFIX REDIS_URL REDIS_ALT_URL REDIS_SERVICE REDIS_PORT REDIS_PROVIDER
+    REDIS_PASSWORD S3_HOST S3_PORT S3_SECRET_KEY S3_ACCESS_KEY S3_BUCKET_STATIC S3_BUCKET_DATA
+    S3_PROVIDER S3_API_URL S3_CONSOLE_URL MILVUS_HOST MILVUS_PORT MILVUS_TOKEN MILVUS_DB_NAME
+    USER_REST_API_URL USER_V1_API_URL STATIC_CONTENT_URL
+""".split()
+
+
 @pytest.fixture(scope="module")
 def users(installation):
     return {
         "devel": installation.add_user("devel", PASSWORD, SYSTEM_ENV),
         "other": installation.add_user("otheruser", "other-pw", {"REDIS_PREFIX": "otheruser:"}),
         "blocked": installation.add_user("blockeduser", "blocked-pw", {}, blocked=True),
+        "full": installation.add_user("fulluser", "full-pw", {k: f"value-of-{k}" for k in PROVISIONED_KEYS}),
         # Stored data the CLI could not take as is: an override and a nesting clash.
         "legacy": installation.add_user(
             "legacyuser",
@@ -68,6 +79,13 @@ def test_login_answers_a_flat_string_map_the_cli_can_store(login_container, user
     assert {k: env[k] for k in SYSTEM_ENV} == SYSTEM_ENV
     for key in ("S3_API_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET_STATIC"):
         assert env[key], f"ops util upload needs {key}"
+
+
+def test_login_returns_every_key_the_operator_provisions(login_container, users):
+    response = call_login(login_container, {"login": "fulluser", "password": "full-pw"})
+    env = cli.decode_login(response.json())
+    cli.store_nested(env)
+    assert sorted(env) == sorted(["AUTH", *PROVISIONED_KEYS])
 
 
 def test_login_refuses_a_wrong_password_and_an_unknown_user_alike(login_container, users):
@@ -148,7 +166,9 @@ def test_secrets_lists_adds_changes_and_removes(secrets_action, login_container,
     assert {e["key"]: e["value"] for e in stored["userenv"]} == {"OPENAI_KEY": "sk-1", "MY_TOKEN": "t"}
     assert {e["key"] for e in stored["env"]} == {"AUTH", *SYSTEM_ENV}, "provisioned values untouched"
 
-    changed = call_secrets(secrets_action, auth, {"login": "devel", "env": {"OPENAI_KEY": "sk-2", "MY_TOKEN": "t"}})
+    changed = call_secrets(
+        secrets_action, auth, {"login": "devel", "env": {"OPENAI_KEY": "sk-2", "MY_TOKEN": "t"}}, label="change"
+    )
     assert (changed.json()["added"], changed.json()["changed"]) == ([], ["OPENAI_KEY"])
 
     overridden = call_secrets(secrets_action, auth, {"login": "devel", "env": {"REDIS_PREFIX": "mine:"}})
@@ -160,7 +180,10 @@ def test_secrets_lists_adds_changes_and_removes(secrets_action, login_container,
     assert (env["OPENAI_KEY"], env["REDIS_PREFIX"], env["SYSTEM_REDIS_PREFIX"]) == ("sk-2", "mine:", "devel:")
 
     removed = call_secrets(
-        secrets_action, auth, {"login": "devel", "env": {"OPENAI_KEY": "", "REDIS_PREFIX": "", "ABSENT": ""}}
+        secrets_action,
+        auth,
+        {"login": "devel", "env": {"OPENAI_KEY": "", "REDIS_PREFIX": "", "ABSENT": ""}},
+        label="remove",
     )
     assert sorted(removed.json()["removed"]) == ["OPENAI_KEY", "REDIS_PREFIX"]
     assert removed.json()["sysenv"] == {}
