@@ -18,5 +18,6 @@ pub mod leader;
 pub mod metrics;
 pub mod offline;
 pub mod render;
+pub mod secret;
 pub mod setup;
 pub mod telemetry;

@@ -44,17 +44,9 @@ enum Command {
     },
     /// Run a setup step inside the cluster (used by the operator's setup Jobs).
     Setup {
-        #[command(subcommand)]
-        step: SetupStep,
+        #[arg(value_enum)]
+        step: nuvolaris_operator::setup::SetupStep,
     },
-}
-
-#[derive(Subcommand)]
-enum SetupStep {
-    /// Databases, users and design documents of CouchDB.
-    Couchdb,
-    /// The `nuvolaris` ACL user of Redis.
-    Redis,
 }
 
 fn main() -> ExitCode {
@@ -93,19 +85,7 @@ fn run(command: Command) -> Result<(), String> {
             let runtime = tokio_runtime()?;
             runtime.block_on(async {
                 nuvolaris_operator::telemetry::init_for_setup();
-                use nuvolaris_operator::setup;
-                let report = match step {
-                    SetupStep::Couchdb => {
-                        let cfg =
-                            setup::CouchdbSetupConfig::from_env().map_err(|e| e.to_string())?;
-                        setup::run_couchdb_setup(cfg).await
-                    }
-                    SetupStep::Redis => {
-                        let cfg = setup::RedisSetupConfig::from_env().map_err(|e| e.to_string())?;
-                        setup::run_redis_setup(cfg).await
-                    }
-                }
-                .map_err(|e| e.to_string())?;
+                let report = step.run_from_env().await.map_err(|e| e.to_string())?;
                 println!("{report}");
                 Ok(())
             })

@@ -60,12 +60,7 @@ pub fn render_whisk(whisk: &Whisk, flavour: Option<&str>) -> Result<Rendered, Of
             ..NodeFacts::default()
         });
     }
-    let secrets = GeneratedSecrets(
-        config::GENERATED_SECRET_KEYS
-            .iter()
-            .map(|k| ((*k).to_owned(), placeholder(k)))
-            .collect(),
-    );
+    let secrets = GeneratedSecrets::placeholders(&components::generated_secret_keys());
     let cfg = Config::from_whisk(whisk, &facts, &secrets)?;
     let owner = crate::apply::OwnerInfo {
         api_version: "nuvolaris.org/v1".to_owned(),
@@ -83,30 +78,21 @@ pub fn render_whisk(whisk: &Whisk, flavour: Option<&str>) -> Result<Rendered, Of
             ComponentRender::Rendered(rendered) => objects.extend(crate::apply::prepare(
                 rendered.objects,
                 &owner,
-                rendered.name,
+                rendered.id.key(),
             )),
-            ComponentRender::NotImplemented { name } => {
+            ComponentRender::NotImplemented(id) => {
                 warnings.push(format!(
-                    "component {name} is enabled but not implemented by this version: skipped"
+                    "component {id} is enabled but not implemented by this version: skipped"
                 ));
             }
-            ComponentRender::Disabled { .. } => {}
+            ComponentRender::Unsupported { id, reason } => {
+                warnings.push(format!("component {id}: {reason}: skipped"));
+            }
+            ComponentRender::Disabled(_) => {}
         }
     }
     Ok(Rendered {
         yaml: crate::kustomize::to_yaml(&objects),
         warnings,
     })
-}
-
-/// A fixed stand-in for a generated secret, of the right shape (auth keys are `uuid:key`).
-fn placeholder(key: &str) -> String {
-    if key.ends_with("-auth") {
-        format!(
-            "00000000-0000-0000-0000-000000000000:{:x<64}",
-            format!("generated-{key}")
-        )
-    } else {
-        format!("generated-{key}")
-    }
 }

@@ -8,23 +8,24 @@ use std::path::Path;
 use std::process::Command;
 
 use nuvolaris_operator::components;
-use nuvolaris_operator::config::{self, ClusterFacts, Config, GeneratedSecrets, NodeFacts};
+use nuvolaris_operator::config::{ClusterFacts, Config, GeneratedSecrets, NodeFacts, SecretShape};
 use nuvolaris_operator::crd::Whisk;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 fn secrets() -> GeneratedSecrets {
     GeneratedSecrets(
-        config::GENERATED_SECRET_KEYS
+        components::generated_secret_keys()
             .iter()
             .map(|k| {
-                let value = if k.ends_with("-auth") {
-                    format!("0b5c6e6e-7f4b-4a3e-9a53-3c1f0c1d2e3f:{}", "k".repeat(64))
-                } else {
+                let value = match k.shape {
+                    SecretShape::OpenWhiskAuth => {
+                        format!("0b5c6e6e-7f4b-4a3e-9a53-3c1f0c1d2e3f:{}", "k".repeat(64))
+                    }
                     // tricky on purpose: YAML 1.1 boolean, quotes, a newline, HTML characters
-                    format!("on\"<&>'\n{k}")
+                    SecretShape::Password => format!("on\"<&>'\n{}", k.name),
                 };
-                ((*k).to_owned(), value)
+                (k.name.to_owned(), value)
             })
             .collect(),
     )
@@ -100,7 +101,7 @@ fn assert_components_match_kubectl(cfg: &Config) {
         std::fs::write(dir.path().join("kustomization.yaml"), yaml)
             .expect("write kustomization.yaml");
 
-        let ours = by_id(overlay.build().expect("our build"));
+        let ours = by_id(overlay.build().expect("our build").objects);
         let theirs = by_id(kubectl_kustomize(dir.path()));
         assert_eq!(
             ours.keys().collect::<Vec<_>>(),

@@ -899,7 +899,7 @@ fn status_schema_accepts_old_and_new_statuses() {
         controller: Some(crd::ControllerState::Ready),
         ..Default::default()
     };
-    create.set("couchdb", crd::ComponentState::On);
+    create.set(crd::ComponentId::Couchdb, crd::ComponentState::On);
     new.whisk_create = Some(create);
     new.observed_generation = Some(3);
     new.conditions = vec![

@@ -16,12 +16,11 @@ use k8s_openapi::api::rbac::v1::ClusterRole;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, Resource, ResourceExt};
 use nuvolaris_operator::apply::{self, Applier, ObjectKey, OwnerInfo};
-use nuvolaris_operator::components::{ComponentRender, RenderedComponent};
-use nuvolaris_operator::config::{
-    ClusterFacts, GENERATED_SECRET_KEYS, GENERATED_SECRET_NAME, GeneratedSecrets,
-};
+use nuvolaris_operator::components::{self, ComponentRender, RenderError, RenderedComponent};
+use nuvolaris_operator::config::{ClusterFacts, GENERATED_SECRET_NAME, GeneratedSecrets};
 use nuvolaris_operator::controller::reconcile::{FINALIZER, LEGACY_FINALIZER};
 use nuvolaris_operator::controller::{self, ControllerOptions};
+use nuvolaris_operator::crd::ComponentId;
 use nuvolaris_operator::crd::Whisk;
 use nuvolaris_operator::health::Health;
 use nuvolaris_operator::metrics::Metrics;
@@ -68,30 +67,37 @@ fn job(name: &str, image: &str) -> Value {
     })
 }
 
+fn invalid(message: &str) -> RenderError {
+    RenderError::Invalid {
+        field: "components".into(),
+        message: message.into(),
+    }
+}
+
 fn fake_render(
     whisk: &Whisk,
     _facts: &ClusterFacts,
     secrets: &GeneratedSecrets,
-) -> Result<Vec<ComponentRender>, String> {
-    let spec = serde_json::to_value(&whisk.spec).map_err(|e| e.to_string())?;
+) -> Result<Vec<ComponentRender>, RenderError> {
+    let spec = serde_json::to_value(&whisk.spec).map_err(|e| invalid(&e.to_string()))?;
     let on = |c: &str| {
         spec.pointer(&format!("/components/{c}"))
             .and_then(Value::as_bool)
             .unwrap_or(false)
     };
     if on("kafka") && !on("zookeeper") {
-        return Err("kafka requires zookeeper".into());
+        return Err(invalid("kafka requires zookeeper"));
     }
-    if GENERATED_SECRET_KEYS
+    if components::generated_secret_keys()
         .iter()
-        .any(|k| !secrets.0.contains_key(*k))
+        .any(|k| !secrets.0.contains_key(k.name))
     {
-        return Err("generated secrets incomplete".into());
+        return Err(RenderError::Internal("generated secrets incomplete".into()));
     }
     let ns = whisk.namespace().unwrap_or_default();
-    let rendered = |name: &'static str, objects: Vec<Value>, setup_jobs: Vec<String>| {
+    let rendered = |id: ComponentId, objects: Vec<Value>, setup_jobs: Vec<String>| {
         ComponentRender::Rendered(RenderedComponent {
-            name,
+            id,
             objects,
             setup_jobs,
         })
@@ -99,7 +105,7 @@ fn fake_render(
     let mut out = Vec::new();
     out.push(if on("couchdb") {
         rendered(
-            "couchdb",
+            ComponentId::Couchdb,
             vec![
                 // Deliberately out of order: the apply step orders by kind.
                 job("couchdb-init", "registry.invalid/init:1"),
@@ -112,11 +118,11 @@ fn fake_render(
             vec!["couchdb-init".into()],
         )
     } else {
-        ComponentRender::Disabled { name: "couchdb" }
+        ComponentRender::Disabled(ComponentId::Couchdb)
     });
     out.push(if on("redis") {
         rendered(
-            "redis",
+            ComponentId::Redis,
             vec![
                 json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "redis-conf"}, "data": {"redis.conf": "port 6379"}}),
                 json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "redis-data"},
@@ -126,11 +132,11 @@ fn fake_render(
             vec![],
         )
     } else {
-        ComponentRender::Disabled { name: "redis" }
+        ComponentRender::Disabled(ComponentId::Redis)
     });
     out.push(if on("openwhisk") {
         rendered(
-            "openwhisk",
+            ComponentId::Openwhisk,
             vec![
                 json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
                         "metadata": {"name": format!("nuvolaris-test-{ns}")},
@@ -139,12 +145,12 @@ fn fake_render(
             vec![],
         )
     } else {
-        ComponentRender::Disabled { name: "openwhisk" }
+        ComponentRender::Disabled(ComponentId::Openwhisk)
     });
     out.push(if on("milvus") {
-        ComponentRender::NotImplemented { name: "milvus" }
+        ComponentRender::NotImplemented(ComponentId::Milvus)
     } else {
-        ComponentRender::Disabled { name: "milvus" }
+        ComponentRender::Disabled(ComponentId::Milvus)
     });
     Ok(out)
 }
@@ -433,9 +439,9 @@ async fn apply_skips_unchanged_objects_recreates_changed_jobs_and_prunes_orphans
         .filter_map(ObjectKey::of)
         .filter(|k| k.name != "extra" && k.kind != "PersistentVolumeClaim")
         .collect();
-    // The owner label selector is built from the Whisk name: the owner here is "owner".
+    // The owner label selector is built from the owner: here the ConfigMap "owner".
     let pruned = applier
-        .prune(&ns.name, "owner", &keep, &[], false)
+        .prune(&owner, &keep, &[], false)
         .await
         .expect("prune");
     assert_eq!(pruned.deleted, 1, "{pruned:?}");
@@ -477,7 +483,7 @@ async fn whisk_gets_children_status_and_a_no_op_reconcile_writes_nothing() {
             &PostParams::default(),
             &whisk(
                 "controller",
-                json!({"couchdb": true, "redis": true, "milvus": true}),
+                json!({"couchdb": true, "redis": true}),
                 json!({}),
             ),
         )
@@ -490,12 +496,9 @@ async fn whisk_gets_children_status_and_a_no_op_reconcile_writes_nothing() {
     assert_eq!(status["whisk_create"]["couchdb"], "on");
     assert_eq!(status["whisk_create"]["redis"], "on");
     assert_eq!(status["whisk_create"]["openwhisk"], "off");
-    assert_eq!(status["whisk_create"]["milvus"], "?", "not implemented");
+    assert_eq!(status["whisk_create"]["milvus"], "off");
     assert_eq!(condition(&ready, "Ready")["status"], "True");
-    assert_eq!(
-        condition(&ready, "Degraded")["reason"],
-        "ComponentsNotImplemented"
-    );
+    assert_eq!(condition(&ready, "Degraded")["status"], "False");
     assert_eq!(
         status["observedGeneration"],
         json!(ready.metadata.generation)
@@ -558,7 +561,11 @@ async fn whisk_gets_children_status_and_a_no_op_reconcile_writes_nothing() {
         .as_ref()
         .map(|d| d.keys().collect())
         .unwrap_or_default();
-    assert_eq!(keys.len(), GENERATED_SECRET_KEYS.len(), "{keys:?}");
+    assert_eq!(
+        keys.len(),
+        components::generated_secret_keys().len(),
+        "{keys:?}"
+    );
     assert_eq!(generated.owner_references()[0].uid, ready.uid().unwrap());
 
     // A no-op reconcile: let the reconcile that wrote the status finish, then trigger another.
@@ -596,6 +603,44 @@ async fn whisk_gets_children_status_and_a_no_op_reconcile_writes_nothing() {
         "FIGURE install-to-Ready (stand-in components on the local control plane): {install_time:?}; writes during no-op reconcile: {}",
         writes_after - writes_before
     );
+
+    // An enabled component this version does not implement: not Ready, and said why; what
+    // runs stays.
+    whisks
+        .patch(
+            "controller",
+            &PatchParams::apply(TEST_MANAGER),
+            &Patch::Apply(json!({
+                "apiVersion": "nuvolaris.org/v1", "kind": "Whisk",
+                "metadata": {"name": "controller"},
+                "spec": {"components": {"couchdb": true, "redis": true, "milvus": true}}
+            })),
+        )
+        .await
+        .expect("enable milvus");
+    let degraded = wait_for(
+        &whisks,
+        "controller",
+        "whisk Degraded",
+        controller_is("Degraded"),
+    )
+    .await;
+    assert_eq!(status_of(&degraded)["whisk_create"]["milvus"], "?");
+    assert_eq!(status_of(&degraded)["whisk_create"]["couchdb"], "on");
+    assert_eq!(condition(&degraded, "Ready")["status"], "False");
+    assert_eq!(
+        condition(&degraded, "Ready")["reason"],
+        "ComponentsNotImplemented"
+    );
+    let message = condition(&degraded, "Degraded")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("milvus"), "{message}");
+    ns.api::<StatefulSet>()
+        .get("couchdb")
+        .await
+        .expect("couchdb keeps running");
 
     operator.shutdown().await;
     ns.cleanup().await;
@@ -1130,7 +1175,7 @@ async fn kinds_outside_the_built_in_table_are_resolved_by_discovery() {
     // And prune finds it through the same discovery.
     let extra = apply::kinds_of(&objects);
     let pruned = applier
-        .prune(&ns.name, "owner", &BTreeSet::new(), &extra, false)
+        .prune(&owner, &BTreeSet::new(), &extra, false)
         .await
         .expect("prune");
     assert!(pruned.deleted >= 1, "{pruned:?}");

@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 
 use base64::Engine;
 use nuvolaris_operator::components::{self, ComponentRender};
-use nuvolaris_operator::config::{self, ClusterFacts, Config, GeneratedSecrets};
+use nuvolaris_operator::config::{ClusterFacts, Config, GeneratedSecrets};
+use nuvolaris_operator::crd::ComponentId;
 use nuvolaris_operator::crd::Whisk;
 use serde_json::{Value, json};
 
@@ -39,11 +40,11 @@ fn rendered_redis_conf() -> String {
     }))
     .expect("a valid Whisk");
     let secrets = GeneratedSecrets(
-        config::GENERATED_SECRET_KEYS
+        components::generated_secret_keys()
             .iter()
             .map(|k| {
                 (
-                    (*k).to_owned(),
+                    k.name.to_owned(),
                     format!("00000000-0000-0000-0000-000000000000:{}", "x".repeat(64)),
                 )
             })
@@ -55,7 +56,7 @@ fn rendered_redis_conf() -> String {
         .expect("renders")
         .into_iter()
         .find_map(|c| match c {
-            ComponentRender::Rendered(r) if r.name == "redis" => Some(r),
+            ComponentRender::Rendered(r) if r.id == ComponentId::Redis => Some(r),
             _ => None,
         })
         .expect("redis is rendered");

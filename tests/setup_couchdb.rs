@@ -33,7 +33,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 use nuvolaris_operator::setup::{
-    CouchdbSetupConfig, Outcome, Secret, SetupError, run_couchdb_setup,
+    CouchdbSetupConfig, Outcome, Secret, SetupError, SetupSettings, run_couchdb_setup,
 };
 
 const ADMIN: &str = "whisk_admin";

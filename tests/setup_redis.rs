@@ -11,7 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use nuvolaris_operator::setup::{Outcome, RedisSetupConfig, SetupError, run_redis_setup};
+use nuvolaris_operator::setup::{
+    Outcome, RedisSetupConfig, SetupError, SetupSettings, run_redis_setup,
+};
 
 const DEFAULT_PASSWORD: &str = "def-S3cret!pass";
 const NUV_PASSWORD: &str = "nuv-S3cret pass";

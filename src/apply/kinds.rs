@@ -4,7 +4,7 @@
 //! the table are resolved through API discovery (see `apply::Applier`).
 
 /// One known kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KnownKind {
     pub group: &'static str,
     pub version: &'static str,
@@ -34,190 +34,240 @@ const fn k(
     }
 }
 
-/// The kinds the components render (core and the third-party ones the original operator used).
+/// The kinds the components render (core and the third-party ones the original operator used):
+/// the one registry of kinds. Components name the ones they create (`Component::kinds`), the
+/// controller watches those, prune lists every prunable one, `deploy/operator/rbac.yaml` grants
+/// them (checked by a test).
+pub const NAMESPACE: KnownKind = k("", "v1", "Namespace", "namespaces", false, false);
+pub const SERVICE_ACCOUNT: KnownKind = k("", "v1", "ServiceAccount", "serviceaccounts", true, true);
+pub const SECRET: KnownKind = k("", "v1", "Secret", "secrets", true, true);
+pub const CONFIG_MAP: KnownKind = k("", "v1", "ConfigMap", "configmaps", true, true);
+pub const SERVICE: KnownKind = k("", "v1", "Service", "services", true, true);
+pub const POD: KnownKind = k("", "v1", "Pod", "pods", true, true);
+pub const PERSISTENT_VOLUME_CLAIM: KnownKind = k(
+    "",
+    "v1",
+    "PersistentVolumeClaim",
+    "persistentvolumeclaims",
+    true,
+    false,
+);
+pub const PERSISTENT_VOLUME: KnownKind = k(
+    "",
+    "v1",
+    "PersistentVolume",
+    "persistentvolumes",
+    false,
+    false,
+);
+pub const STATEFUL_SET: KnownKind = k("apps", "v1", "StatefulSet", "statefulsets", true, true);
+pub const DEPLOYMENT: KnownKind = k("apps", "v1", "Deployment", "deployments", true, true);
+pub const DAEMON_SET: KnownKind = k("apps", "v1", "DaemonSet", "daemonsets", true, true);
+pub const JOB: KnownKind = k("batch", "v1", "Job", "jobs", true, true);
+pub const CRON_JOB: KnownKind = k("batch", "v1", "CronJob", "cronjobs", true, true);
+pub const INGRESS: KnownKind = k(
+    "networking.k8s.io",
+    "v1",
+    "Ingress",
+    "ingresses",
+    true,
+    true,
+);
+pub const INGRESS_CLASS: KnownKind = k(
+    "networking.k8s.io",
+    "v1",
+    "IngressClass",
+    "ingressclasses",
+    false,
+    true,
+);
+pub const NETWORK_POLICY: KnownKind = k(
+    "networking.k8s.io",
+    "v1",
+    "NetworkPolicy",
+    "networkpolicies",
+    true,
+    true,
+);
+pub const ROLE: KnownKind = k(
+    "rbac.authorization.k8s.io",
+    "v1",
+    "Role",
+    "roles",
+    true,
+    true,
+);
+pub const ROLE_BINDING: KnownKind = k(
+    "rbac.authorization.k8s.io",
+    "v1",
+    "RoleBinding",
+    "rolebindings",
+    true,
+    true,
+);
+pub const CLUSTER_ROLE: KnownKind = k(
+    "rbac.authorization.k8s.io",
+    "v1",
+    "ClusterRole",
+    "clusterroles",
+    false,
+    true,
+);
+pub const CLUSTER_ROLE_BINDING: KnownKind = k(
+    "rbac.authorization.k8s.io",
+    "v1",
+    "ClusterRoleBinding",
+    "clusterrolebindings",
+    false,
+    true,
+);
+pub const STORAGE_CLASS: KnownKind = k(
+    "storage.k8s.io",
+    "v1",
+    "StorageClass",
+    "storageclasses",
+    false,
+    true,
+);
+pub const PRIORITY_CLASS: KnownKind = k(
+    "scheduling.k8s.io",
+    "v1",
+    "PriorityClass",
+    "priorityclasses",
+    false,
+    true,
+);
+pub const POD_DISRUPTION_BUDGET: KnownKind = k(
+    "policy",
+    "v1",
+    "PodDisruptionBudget",
+    "poddisruptionbudgets",
+    true,
+    true,
+);
+pub const CUSTOM_RESOURCE_DEFINITION: KnownKind = k(
+    "apiextensions.k8s.io",
+    "v1",
+    "CustomResourceDefinition",
+    "customresourcedefinitions",
+    false,
+    false,
+);
+pub const VALIDATING_WEBHOOK_CONFIGURATION: KnownKind = k(
+    "admissionregistration.k8s.io",
+    "v1",
+    "ValidatingWebhookConfiguration",
+    "validatingwebhookconfigurations",
+    false,
+    true,
+);
+pub const MUTATING_WEBHOOK_CONFIGURATION: KnownKind = k(
+    "admissionregistration.k8s.io",
+    "v1",
+    "MutatingWebhookConfiguration",
+    "mutatingwebhookconfigurations",
+    false,
+    true,
+);
+pub const CLUSTER_ISSUER: KnownKind = k(
+    "cert-manager.io",
+    "v1",
+    "ClusterIssuer",
+    "clusterissuers",
+    false,
+    true,
+);
+pub const ISSUER: KnownKind = k("cert-manager.io", "v1", "Issuer", "issuers", true, true);
+pub const CERTIFICATE: KnownKind = k(
+    "cert-manager.io",
+    "v1",
+    "Certificate",
+    "certificates",
+    true,
+    true,
+);
+pub const ROUTE: KnownKind = k("route.openshift.io", "v1", "Route", "routes", true, true);
+pub const TRAEFIK_MIDDLEWARE: KnownKind = k(
+    "traefik.io",
+    "v1alpha1",
+    "Middleware",
+    "middlewares",
+    true,
+    true,
+);
+pub const TRAEFIK_MIDDLEWARE_LEGACY: KnownKind = k(
+    "traefik.containo.us",
+    "v1alpha1",
+    "Middleware",
+    "middlewares",
+    true,
+    true,
+);
+pub const KUBEGRES: KnownKind = k(
+    "kubegres.reactive-tech.io",
+    "v1",
+    "Kubegres",
+    "kubegres",
+    true,
+    true,
+);
+pub const MONGODB_COMMUNITY: KnownKind = k(
+    "mongodbcommunity.mongodb.com",
+    "v1",
+    "MongoDBCommunity",
+    "mongodbcommunity",
+    true,
+    true,
+);
+
+/// Every known kind.
 pub const KNOWN_KINDS: &[KnownKind] = &[
-    k("", "v1", "Namespace", "namespaces", false, false),
-    k("", "v1", "ServiceAccount", "serviceaccounts", true, true),
-    k("", "v1", "Secret", "secrets", true, true),
-    k("", "v1", "ConfigMap", "configmaps", true, true),
-    k("", "v1", "Service", "services", true, true),
-    k("", "v1", "Pod", "pods", true, true),
-    k(
-        "",
-        "v1",
-        "PersistentVolumeClaim",
-        "persistentvolumeclaims",
-        true,
-        false,
-    ),
-    k(
-        "",
-        "v1",
-        "PersistentVolume",
-        "persistentvolumes",
-        false,
-        false,
-    ),
-    k("apps", "v1", "StatefulSet", "statefulsets", true, true),
-    k("apps", "v1", "Deployment", "deployments", true, true),
-    k("apps", "v1", "DaemonSet", "daemonsets", true, true),
-    k("batch", "v1", "Job", "jobs", true, true),
-    k("batch", "v1", "CronJob", "cronjobs", true, true),
-    k(
-        "networking.k8s.io",
-        "v1",
-        "Ingress",
-        "ingresses",
-        true,
-        true,
-    ),
-    k(
-        "networking.k8s.io",
-        "v1",
-        "IngressClass",
-        "ingressclasses",
-        false,
-        true,
-    ),
-    k(
-        "networking.k8s.io",
-        "v1",
-        "NetworkPolicy",
-        "networkpolicies",
-        true,
-        true,
-    ),
-    k(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "Role",
-        "roles",
-        true,
-        true,
-    ),
-    k(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "RoleBinding",
-        "rolebindings",
-        true,
-        true,
-    ),
-    k(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRole",
-        "clusterroles",
-        false,
-        true,
-    ),
-    k(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
-        false,
-        true,
-    ),
-    k(
-        "storage.k8s.io",
-        "v1",
-        "StorageClass",
-        "storageclasses",
-        false,
-        true,
-    ),
-    k(
-        "scheduling.k8s.io",
-        "v1",
-        "PriorityClass",
-        "priorityclasses",
-        false,
-        true,
-    ),
-    k(
-        "policy",
-        "v1",
-        "PodDisruptionBudget",
-        "poddisruptionbudgets",
-        true,
-        true,
-    ),
-    k(
-        "apiextensions.k8s.io",
-        "v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        false,
-        false,
-    ),
-    k(
-        "admissionregistration.k8s.io",
-        "v1",
-        "ValidatingWebhookConfiguration",
-        "validatingwebhookconfigurations",
-        false,
-        true,
-    ),
-    k(
-        "admissionregistration.k8s.io",
-        "v1",
-        "MutatingWebhookConfiguration",
-        "mutatingwebhookconfigurations",
-        false,
-        true,
-    ),
-    k(
-        "cert-manager.io",
-        "v1",
-        "ClusterIssuer",
-        "clusterissuers",
-        false,
-        true,
-    ),
-    k("cert-manager.io", "v1", "Issuer", "issuers", true, true),
-    k(
-        "cert-manager.io",
-        "v1",
-        "Certificate",
-        "certificates",
-        true,
-        true,
-    ),
-    k("route.openshift.io", "v1", "Route", "routes", true, true),
-    k(
-        "traefik.io",
-        "v1alpha1",
-        "Middleware",
-        "middlewares",
-        true,
-        true,
-    ),
-    k(
-        "traefik.containo.us",
-        "v1alpha1",
-        "Middleware",
-        "middlewares",
-        true,
-        true,
-    ),
-    k(
-        "kubegres.reactive-tech.io",
-        "v1",
-        "Kubegres",
-        "kubegres",
-        true,
-        true,
-    ),
-    k(
-        "mongodbcommunity.mongodb.com",
-        "v1",
-        "MongoDBCommunity",
-        "mongodbcommunity",
-        true,
-        true,
-    ),
+    NAMESPACE,
+    SERVICE_ACCOUNT,
+    SECRET,
+    CONFIG_MAP,
+    SERVICE,
+    POD,
+    PERSISTENT_VOLUME_CLAIM,
+    PERSISTENT_VOLUME,
+    STATEFUL_SET,
+    DEPLOYMENT,
+    DAEMON_SET,
+    JOB,
+    CRON_JOB,
+    INGRESS,
+    INGRESS_CLASS,
+    NETWORK_POLICY,
+    ROLE,
+    ROLE_BINDING,
+    CLUSTER_ROLE,
+    CLUSTER_ROLE_BINDING,
+    STORAGE_CLASS,
+    PRIORITY_CLASS,
+    POD_DISRUPTION_BUDGET,
+    CUSTOM_RESOURCE_DEFINITION,
+    VALIDATING_WEBHOOK_CONFIGURATION,
+    MUTATING_WEBHOOK_CONFIGURATION,
+    CLUSTER_ISSUER,
+    ISSUER,
+    CERTIFICATE,
+    ROUTE,
+    TRAEFIK_MIDDLEWARE,
+    TRAEFIK_MIDDLEWARE_LEGACY,
+    KUBEGRES,
+    MONGODB_COMMUNITY,
 ];
+
+impl KnownKind {
+    /// `group/version`, or `version` for the core group.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_owned()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+}
 
 /// Splits `group/version` (or a bare core `version`) into (group, version).
 pub fn split_api_version(api_version: &str) -> (&str, &str) {

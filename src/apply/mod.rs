@@ -9,6 +9,10 @@
 //!   [`Applier::apply_all_with`] (no GET per object) and [`Applier::prune_indexed`].
 //! - [`evaluate`]: readiness of the applied workloads and Jobs.
 //!
+//! The layer is generic: it knows objects and their owner ([`OwnerInfo`]), never components, so
+//! every controller (Whisk, WhiskUser, Workflows) reuses it; children are told apart by an owner
+//! label whose key names the owner's kind (see [`OwnerInfo::label`]).
+//!
 //! Pruning policy: PersistentVolumeClaims, PersistentVolumes, Namespaces and CRDs are never
 //! deleted by the operator (see [`kinds::KnownKind::prunable`]). Data therefore survives
 //! disabling a component and deleting the Whisk CR; a PVC is removed by hand when its data is
@@ -17,9 +21,10 @@
 //! (StatefulSet volumeClaimTemplates are not owned by the CR either).
 //!
 //! Drift: an object is re-applied when its rendered content changes (hash annotation
-//! [`ANNOTATION_APPLIED_HASH`]) or when it is missing. Manual edits of fields the operator sets,
-//! which leave the hash annotation in place, are not reverted until the rendered content changes;
-//! this is the price of zero writes on a no-op reconcile.
+//! [`ANNOTATION_APPLIED_HASH`]), when it is missing, or when another manager owns a field the
+//! operator sets (managedFields: a `kubectl edit` or `scale`), which puts the field back. Fields
+//! the operator never sets stay as edited. Otherwise nothing is written: a no-op reconcile makes
+//! zero writes.
 
 pub mod kinds;
 pub mod migrate;
@@ -34,26 +39,46 @@ use kube::core::{ApiResource, GroupVersionKind};
 use kube::{Api, Client};
 use serde_json::Value;
 
-pub use prepare::{OwnerInfo, content_hash, operator_labels, owner_selector, prepare};
-pub use readiness::{ComponentHealth, Evaluation, FailedJob, evaluate, evaluate_detailed};
+pub use prepare::{OwnerInfo, content_hash, operator_labels, prepare};
+pub use readiness::{ComponentHealth, Evaluation, FailedJob, evaluate};
 
-use crate::components::Object;
 use prepare::str_at;
+
+/// A rendered Kubernetes object: a full object with apiVersion, kind and metadata.
+pub type Object = serde_json::Value;
+
+/// Annotation that tells the apply step how to treat an object.
+pub const APPLY_POLICY_ANNOTATION: &str = "nuvolaris.org/apply-policy";
+/// Create the object when missing, never change it afterwards (users own its content).
+pub const CREATE_ONLY: &str = "create-only";
 
 /// Field manager of every server-side apply, and `app.kubernetes.io/managed-by` value.
 pub const MANAGER: &str = "nuvolaris-operator";
 pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const LABEL_WHISK: &str = "nuvolaris.org/whisk";
-/// Namespace of the owning CR; lets cluster-scoped children of two CRs with the same name
-/// in different namespaces be told apart.
+/// Namespace of the owning Whisk; lets cluster-scoped children of two CRs with the same name
+/// in different namespaces be told apart. (Children of other kinds: see [`OwnerInfo::label`].)
 pub const LABEL_WHISK_NAMESPACE: &str = "nuvolaris.org/whisk-namespace";
 pub const LABEL_COMPONENT: &str = "nuvolaris.org/component";
 /// Hash of the applied content, compared before applying to skip unchanged objects.
 pub const ANNOTATION_APPLIED_HASH: &str = "nuvolaris.org/applied-hash";
 
+/// The server's own words for an API error (e.g. `Service "couchdb-np" is invalid:
+/// spec.ports[0].nodePort: Invalid value: 30984: provided port is already allocated`), without
+/// the client's debug dump; for other errors their first line. Short enough for a condition.
+pub fn describe(err: &kube::Error) -> String {
+    let text = match err {
+        kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
+        kube::Error::Api(status) => format!("{} (HTTP {})", status.reason, status.code),
+        other => other.to_string(),
+    };
+    let line = text.lines().next().unwrap_or_default();
+    truncate(line, 300)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
-    #[error("{action} {object}: {source}")]
+    #[error("{action} {object}: {}", describe(.source))]
     Kube {
         action: &'static str,
         object: String,
@@ -62,7 +87,7 @@ pub enum ApplyError {
     },
     #[error("rendered object lacks apiVersion, kind or metadata.name: {0}")]
     Malformed(String),
-    #[error("kind {kind} ({api_version}) is not served by the cluster: {source}")]
+    #[error("kind {kind} ({api_version}) is not served by the cluster: {}", describe(.source))]
     UnknownKind {
         api_version: String,
         kind: String,
@@ -166,6 +191,14 @@ impl LiveIndex {
     pub fn contains(&self, key: &ObjectKey) -> bool {
         self.objects.contains_key(key)
     }
+
+    /// The indexed objects of one component (label [`LABEL_COMPONENT`]).
+    pub fn component_keys<'a>(&'a self, component: &'a str) -> impl Iterator<Item = &'a ObjectKey> {
+        self.objects.iter().filter_map(move |(key, object)| {
+            let labels = object.metadata.labels.as_ref()?;
+            (labels.get(LABEL_COMPONENT).map(String::as_str) == Some(component)).then_some(key)
+        })
+    }
 }
 
 /// Whether someone other than the operator took over fields the operator sets (a `kubectl
@@ -261,10 +294,6 @@ impl Applier {
             discovered: Mutex::new(HashMap::new()),
             unlistable: Mutex::new(HashMap::new()),
         }
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 
     async fn resolve(&self, api_version: &str, kind: &str) -> Result<Resolved, ApplyError> {
@@ -414,12 +443,8 @@ impl Applier {
             }
             if str_at(
                 object,
-                &[
-                    "metadata",
-                    "annotations",
-                    crate::components::APPLY_POLICY_ANNOTATION,
-                ],
-            ) == Some(crate::components::CREATE_ONLY)
+                &["metadata", "annotations", APPLY_POLICY_ANNOTATION],
+            ) == Some(CREATE_ONLY)
             {
                 // Users own its content once it exists (e.g. `openwhisk-runtimes`).
                 report.unchanged += 1;
@@ -525,31 +550,23 @@ impl Applier {
         Ok((report, next))
     }
 
-    /// Lists (metadata only, by label) the children of the Whisk `whisk_name` in
-    /// `whisk_namespace`: every prunable known kind plus `extra` kinds (`(apiVersion, kind)`,
-    /// e.g. the kinds of the current render); kinds the cluster does not serve or the operator
-    /// may not list are skipped. One LIST per kind replaces a GET per object in
-    /// [`Applier::apply_all_with`] and serves [`Applier::prune_indexed`].
+    /// Lists (metadata only, by label) the children of `owner`: every prunable known kind plus
+    /// `extra` kinds (`(apiVersion, kind)`, e.g. the kinds of the current render); kinds the
+    /// cluster does not serve or the operator may not list are skipped. One LIST per kind
+    /// replaces a GET per object in [`Applier::apply_all_with`] and serves
+    /// [`Applier::prune_indexed`].
     pub async fn index(
         &self,
-        whisk_namespace: &str,
-        whisk_name: &str,
+        owner: &OwnerInfo,
         extra: &[(String, String)],
         cluster_scoped_only: bool,
     ) -> Result<LiveIndex, ApplyError> {
         let mut index = LiveIndex::default();
-        let selector = owner_selector(whisk_name, whisk_namespace);
+        let selector = owner.selector();
         let mut targets: Vec<(String, String)> = kinds::KNOWN_KINDS
             .iter()
             .filter(|k| k.prunable)
-            .map(|k| {
-                let api_version = if k.group.is_empty() {
-                    k.version.to_string()
-                } else {
-                    format!("{}/{}", k.group, k.version)
-                };
-                (api_version, k.kind.to_string())
-            })
+            .map(|k| (k.api_version(), k.kind.to_string()))
             .collect();
         for (api_version, kind) in extra {
             let (group, _) = kinds::split_api_version(api_version);
@@ -578,7 +595,7 @@ impl Applier {
             }
             // Namespaced children live in the CR's namespace (see `prepare`).
             let api: Api<DynamicObject> = if resolved.namespaced {
-                Api::namespaced_with(self.client.clone(), whisk_namespace, &resolved.resource)
+                Api::namespaced_with(self.client.clone(), &owner.namespace, &resolved.resource)
             } else {
                 Api::all_with(self.client.clone(), &resolved.resource)
             };
@@ -670,19 +687,16 @@ impl Applier {
         Ok(report)
     }
 
-    /// Deletes the children of the Whisk `whisk_name` in `whisk_namespace` (found by label)
-    /// that are not in `keep`: [`Applier::index`] then [`Applier::prune_indexed`].
+    /// Deletes the children of `owner` (found by label) that are not in `keep`:
+    /// [`Applier::index`] then [`Applier::prune_indexed`].
     pub async fn prune(
         &self,
-        whisk_namespace: &str,
-        whisk_name: &str,
+        owner: &OwnerInfo,
         keep: &BTreeSet<ObjectKey>,
         extra: &[(String, String)],
         cluster_scoped_only: bool,
     ) -> Result<ApplyReport, ApplyError> {
-        let index = self
-            .index(whisk_namespace, whisk_name, extra, cluster_scoped_only)
-            .await?;
+        let index = self.index(owner, extra, cluster_scoped_only).await?;
         self.prune_indexed(&index, keep).await
     }
 }

@@ -6,13 +6,9 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::kinds::{apply_rank, is_cluster_scoped};
-use super::{
-    ANNOTATION_APPLIED_HASH, LABEL_COMPONENT, LABEL_MANAGED_BY, LABEL_WHISK, LABEL_WHISK_NAMESPACE,
-    MANAGER,
-};
-use crate::components::Object;
+use super::{ANNOTATION_APPLIED_HASH, LABEL_COMPONENT, LABEL_MANAGED_BY, MANAGER, Object};
 
-/// The Whisk CR that owns the objects.
+/// The custom resource that owns the objects (a Whisk, a WhiskUser, a Workflows).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnerInfo {
     pub api_version: String,
@@ -20,6 +16,30 @@ pub struct OwnerInfo {
     pub name: String,
     pub uid: String,
     pub namespace: String,
+}
+
+impl OwnerInfo {
+    /// The key of the label naming the owner: `nuvolaris.org/<kind>` (`nuvolaris.org/whisk` for
+    /// a Whisk), so children of different kinds of owner never match each other's selector.
+    pub fn label(&self) -> String {
+        format!("nuvolaris.org/{}", self.kind.to_ascii_lowercase())
+    }
+
+    /// The key of the label naming the owner's namespace (`nuvolaris.org/whisk-namespace`).
+    pub fn namespace_label(&self) -> String {
+        format!("{}-namespace", self.label())
+    }
+
+    /// The label selector matching every child of this owner.
+    pub fn selector(&self) -> String {
+        format!(
+            "{LABEL_MANAGED_BY}={MANAGER},{}={},{}={}",
+            self.label(),
+            self.name,
+            self.namespace_label(),
+            self.namespace
+        )
+    }
 }
 
 /// Prepares rendered objects of one component for server-side apply:
@@ -73,7 +93,7 @@ fn prepare_one(mut object: Object, owner: &OwnerInfo, component: &str) -> Option
     }
     if let Some(labels) = labels.as_object_mut() {
         for (key, value) in operator_labels(owner, component) {
-            labels.insert(key.into(), Value::String(value));
+            labels.insert(key, Value::String(value));
         }
     }
 
@@ -129,20 +149,13 @@ fn prepare_one(mut object: Object, owner: &OwnerInfo, component: &str) -> Option
 }
 
 /// The labels the operator puts on every child of one CR.
-pub fn operator_labels(owner: &OwnerInfo, component: &str) -> BTreeMap<&'static str, String> {
+pub fn operator_labels(owner: &OwnerInfo, component: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
-        (LABEL_MANAGED_BY, MANAGER.to_string()),
-        (LABEL_WHISK, owner.name.clone()),
-        (LABEL_WHISK_NAMESPACE, owner.namespace.clone()),
-        (LABEL_COMPONENT, component.to_string()),
+        (LABEL_MANAGED_BY.to_owned(), MANAGER.to_owned()),
+        (owner.label(), owner.name.clone()),
+        (owner.namespace_label(), owner.namespace.clone()),
+        (LABEL_COMPONENT.to_owned(), component.to_owned()),
     ])
-}
-
-/// The label selector matching every child of one CR.
-pub fn owner_selector(whisk_name: &str, whisk_namespace: &str) -> String {
-    format!(
-        "{LABEL_MANAGED_BY}={MANAGER},{LABEL_WHISK}={whisk_name},{LABEL_WHISK_NAMESPACE}={whisk_namespace}"
-    )
 }
 
 /// SHA-256 of a canonical JSON form (keys sorted at every level), first 20 hex digits.
@@ -196,6 +209,7 @@ pub fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::{LABEL_WHISK, LABEL_WHISK_NAMESPACE};
 
     fn owner() -> OwnerInfo {
         OwnerInfo {
@@ -340,8 +354,23 @@ mod tests {
     #[test]
     fn selector_names_the_owner() {
         assert_eq!(
-            owner_selector("controller", "nuvolaris"),
+            owner().selector(),
             "app.kubernetes.io/managed-by=nuvolaris-operator,nuvolaris.org/whisk=controller,nuvolaris.org/whisk-namespace=nuvolaris"
         );
+        assert_eq!(owner().label(), LABEL_WHISK);
+        assert_eq!(owner().namespace_label(), LABEL_WHISK_NAMESPACE);
+    }
+
+    #[test]
+    fn owners_of_other_kinds_have_their_own_labels() {
+        let user = OwnerInfo {
+            kind: "WhiskUser".into(),
+            ..owner()
+        };
+        assert_eq!(user.label(), "nuvolaris.org/whiskuser");
+        assert!(!user.selector().contains("nuvolaris.org/whisk="));
+        let labels = operator_labels(&user, "redis");
+        assert!(labels.contains_key("nuvolaris.org/whiskuser-namespace"));
+        assert!(!labels.contains_key(LABEL_WHISK));
     }
 }

@@ -8,8 +8,8 @@ use kube::api::ListParams;
 use kube::{Api, Client};
 
 use super::ApplyError;
+use super::Object;
 use super::prepare::str_at;
-use crate::components::Object;
 
 /// The health of one component (or one object).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,16 +300,9 @@ pub struct Evaluation {
 }
 
 /// Fetches the live workloads among `objects` (prepared, so they carry their namespace) and
-/// judges them. Other kinds count as ready once applied: they have no rollout to wait for.
-pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<ComponentHealth, ApplyError> {
-    Ok(evaluate_detailed(client, objects).await?.health)
-}
-
-/// [`evaluate`], also naming the Jobs that failed.
-pub async fn evaluate_detailed(
-    client: &Client,
-    objects: &[Object],
-) -> Result<Evaluation, ApplyError> {
+/// judges them, naming the Jobs that failed. Other kinds count as ready once applied: they have
+/// no rollout to wait for.
+pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<Evaluation, ApplyError> {
     let mut parts = Vec::new();
     let mut failed_jobs = Vec::new();
     for object in objects {

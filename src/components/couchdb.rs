@@ -1,67 +1,90 @@
 //! CouchDB: the OpenWhisk database.
 //!
 //! Deploys: StatefulSet `couchdb` (pod `couchdb-0`, volume claim `couchdb-pvc`), Services
-//! `couchdb` and `couchdb-np`, the generated Secret `couchdb-auth-<hash>`, and the Job
-//! `couchdb-init` that runs `nuvolaris-operator setup couchdb` (databases, users, design
-//! documents, initial subjects).
+//! `couchdb` and `couchdb-np`, the generated Secret `couchdb-auth-<hash>`, and the setup Job
+//! `couchdb-init` (`nuvolaris-operator setup couchdb`: databases, users, design documents,
+//! initial subjects).
 
-use minijinja::context;
+use super::kit::{Overlay, VolumeClaim, Workload};
+use super::{Component, RenderError};
+use crate::apply::kinds::{self, KnownKind};
+use crate::config::{self, Config, GeneratedKey};
+use crate::crd::ComponentId;
+use crate::setup::{CouchdbSetupConfig, NamespaceAuth, SetupSettings};
 
-use super::kit::Overlay;
-use super::{RenderError, setup_env};
-use crate::config::Config;
-use crate::render::value;
+pub struct CouchDb;
 
-pub const NAME: &str = "couchdb";
+const COUCHDB: Workload = Workload::stateful_set("couchdb");
 
-/// The Job whose completion means that CouchDB is set up.
-pub const SETUP_JOBS: &[&str] = &["couchdb-init"];
+impl Component for CouchDb {
+    fn id(&self) -> ComponentId {
+        ComponentId::Couchdb
+    }
 
-pub fn enabled(cfg: &Config) -> bool {
-    cfg.components.couchdb
+    fn overlay(&self, cfg: &Config) -> Result<Overlay, RenderError> {
+        let db = &cfg.couchdb;
+        let mut overlay = Overlay::new(self.id(), &cfg.namespace)
+            .base("couchdb", &["services.yaml", "statefulset.yaml"])?
+            .secret(
+                "couchdb-auth",
+                [
+                    ("db_username", db.admin.user.as_str()),
+                    ("db_password", db.admin.password.expose()),
+                ],
+            )
+            .volume_claim(&VolumeClaim {
+                name: "couchdb",
+                container: COUCHDB.container("couchdb"),
+                mount_path: "/opt/couchdb/data",
+                size_gi: db.volume_size_gi,
+                storage_class: cfg.storage_class.clone(),
+            })?
+            .setup_job(&setup(cfg).to_env(), &cfg.operator_image)
+            .image("apache/couchdb", &db.image)
+            .scheduling(COUCHDB, cfg.scheduling, "couchdb")?;
+        if let Some(resources) = &db.resources {
+            overlay = overlay.resources(COUCHDB.container("couchdb"), resources)?;
+        }
+        Ok(overlay)
+    }
+
+    fn generated_secrets(&self) -> &'static [GeneratedKey] {
+        config::couchdb::GENERATED
+    }
+
+    fn kinds(&self) -> &'static [KnownKind] {
+        &[
+            kinds::SECRET,
+            kinds::SERVICE,
+            kinds::STATEFUL_SET,
+            kinds::JOB,
+        ]
+    }
 }
 
-pub fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
+/// The settings of `setup couchdb`.
+fn setup(cfg: &Config) -> CouchdbSetupConfig {
     let db = &cfg.couchdb;
-    let mut overlay = Overlay::new(NAME, &cfg.namespace)
-        .base(
-            NAME,
-            &["services.yaml", "statefulset.yaml", "init-job.yaml"],
-        )?
-        .secret(
-            "couchdb-auth",
-            [
-                ("db_username", db.admin.user.as_str()),
-                ("db_password", db.admin.password.expose()),
-            ],
-        )
-        .secret("couchdb-init-auth", setup_env::couchdb_secret(cfg))
-        .patch(
-            "common/volume-claim.yaml",
-            context! {
-                name => "couchdb", container => "couchdb", mount_path => "/opt/couchdb/data",
-                size_gi => db.volume_size_gi, storage_class => cfg.storage_class.clone(),
-            },
-        )?
-        .patch(
-            "common/setup-job-env.yaml",
-            setup_env::couchdb_context(cfg, "couchdb-init-auth"),
-        )?
-        .image("apache/couchdb", &db.image)
-        .image("nuvolaris-operator", &cfg.operator_image);
-    if let Some(resources) = &db.resources {
-        overlay = overlay.patch("common/resources.yaml", context! {
-            kind => "StatefulSet", name => "couchdb", container => "couchdb", resources => value(resources),
-        })?;
-    }
-    if cfg.affinity || cfg.tolerations {
-        overlay = overlay.patch(
-            "common/affinity.yaml",
-            context! {
-                kind => "StatefulSet", name => "couchdb", affinity => cfg.affinity,
-                tolerations => cfg.tolerations, anti_affinity_name => "couchdb",
-            },
-        )?;
-    }
-    Ok(overlay)
+    let namespaces = cfg
+        .namespaces
+        .iter()
+        .filter_map(|(name, auth)| {
+            // Config::from_whisk has checked the `uuid:key` shape.
+            let (uuid, key) = auth.expose().split_once(':')?;
+            Some(NamespaceAuth {
+                name: name.clone(),
+                uuid: uuid.to_owned(),
+                key: crate::secret::Secret::new(key),
+            })
+        })
+        .collect();
+    CouchdbSetupConfig::new(
+        format!("http://{}:{}", db.host, db.port),
+        (db.admin.user.clone(), db.admin.password.clone()),
+        (db.controller.user.clone(), db.controller.password.clone()),
+        (db.invoker.user.clone(), db.invoker.password.clone()),
+        namespaces,
+        cfg.nuvolaris_password.clone(),
+        cfg.nuvolaris_email.clone(),
+    )
 }

@@ -7,23 +7,13 @@
 
 use minijinja::context;
 
-use super::RenderError;
 use super::kit::Overlay;
+use super::{Component, RenderError, Support};
+use crate::apply::kinds::{self, KnownKind};
 use crate::config::{Config, Flavour};
+use crate::crd::ComponentId;
 
-pub const NAME: &str = "endpoint";
-
-pub fn enabled(cfg: &Config) -> bool {
-    cfg.components.openwhisk
-}
-
-/// OpenShift needs Routes and k3s/microk8s Traefik middlewares, not implemented yet.
-pub fn implemented(cfg: &Config) -> bool {
-    !matches!(
-        cfg.flavour,
-        Flavour::Openshift | Flavour::K3s | Flavour::Microk8s
-    )
-}
+pub struct Endpoint;
 
 struct Route {
     name: &'static str,
@@ -49,11 +39,43 @@ const ROUTES: &[Route] = &[
     },
 ];
 
-pub fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
+impl Component for Endpoint {
+    fn id(&self) -> ComponentId {
+        ComponentId::Endpoint
+    }
+
+    /// OpenShift needs Routes and k3s/microk8s Traefik middlewares, not implemented yet; and an
+    /// endpoint without its backend (the controller in a mode not built yet) is not rendered.
+    fn support(&self, cfg: &Config) -> Support {
+        if let Support::Unsupported(reason) = super::openwhisk::Openwhisk.support(cfg) {
+            return Support::Unsupported(format!("its backend is not deployed: {reason}"));
+        }
+        if matches!(
+            cfg.flavour,
+            Flavour::Openshift | Flavour::K3s | Flavour::Microk8s
+        ) {
+            return Support::Unsupported(format!(
+                "the {} flavour's endpoint is not supported by this version",
+                cfg.flavour
+            ));
+        }
+        Support::Supported
+    }
+
+    fn overlay(&self, cfg: &Config) -> Result<Overlay, RenderError> {
+        overlay(cfg)
+    }
+
+    fn kinds(&self) -> &'static [KnownKind] {
+        &[kinds::INGRESS]
+    }
+}
+
+fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
     let host = cfg.apihost.host.clone();
     let tls = cfg.apihost.https;
     let timeout_seconds = seconds(&cfg.controller.limits.time_max);
-    let mut overlay = Overlay::new(NAME, &cfg.namespace);
+    let mut overlay = Overlay::new(ComponentId::Endpoint, &cfg.namespace);
     for route in ROUTES {
         overlay = overlay.resource_template("endpoint/ingress.yaml", context! {
             name => route.name, path_regex => route.path_regex, rewrite => route.rewrite,

@@ -4,28 +4,103 @@
 //! `templates/` and image overrides — the original's `restricted_kustom_list`, `secretLiteral`,
 //! `patchTemplate` and `image` helpers — on the engine's in-memory [`Kustomization`] builder.
 //! Nothing is written to disk.
+//!
+//! The patches every component needs (resources, scheduling, volume claim, pod security) and the
+//! setup Job are typed methods here, built from typed settings and checked against the objects
+//! added so far: a patch that names a workload or container the component does not have is a
+//! render error naming both, never a silently appended object or container.
 
 use serde::Serialize;
+use serde_json::{Value, json};
 
-use super::{Object, RenderError};
+use super::RenderError;
+use crate::apply::Object;
+use crate::config::image::split_image;
+use crate::config::{Resources, Scheduling};
+use crate::crd::ComponentId;
 use crate::kustomize::Kustomization;
+use crate::setup::SetupEnv;
 use crate::{assets, render};
+
+/// A workload of the component's base, as the target of a typed patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Workload {
+    pub kind: &'static str,
+    pub name: &'static str,
+}
+
+impl Workload {
+    pub const fn stateful_set(name: &'static str) -> Workload {
+        Workload {
+            kind: "StatefulSet",
+            name,
+        }
+    }
+
+    pub const fn deployment(name: &'static str) -> Workload {
+        Workload {
+            kind: "Deployment",
+            name,
+        }
+    }
+
+    /// One container of this workload.
+    pub const fn container(self, name: &'static str) -> Container {
+        Container {
+            workload: self,
+            name,
+        }
+    }
+}
+
+/// A container of a workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Container {
+    pub workload: Workload,
+    pub name: &'static str,
+}
+
+/// A persistent volume claim template of a StatefulSet, mounted into one of its containers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeClaim {
+    /// The claim is `<name>-pvc` (the original's names), mounted by `container` at `mount_path`.
+    pub name: &'static str,
+    pub container: Container,
+    pub mount_path: &'static str,
+    pub size_gi: u32,
+    /// `None`: the cluster's default storage class.
+    pub storage_class: Option<String>,
+}
 
 /// One component's kustomization.
 pub struct Overlay {
-    component: &'static str,
+    component: ComponentId,
     kustomization: Kustomization,
     /// Names of the resource files added so far, so that each gets a unique one.
     count: usize,
+    /// The objects added so far (bases, templates, objects), as written: what patches may target.
+    targets: Vec<Object>,
+    /// The setup Jobs added with [`Overlay::setup_job`].
+    setup_jobs: Vec<String>,
+}
+
+/// What an overlay builds to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    pub objects: Vec<Object>,
+    /// Names of the setup Jobs among `objects`: their completion means the component is set up.
+    pub setup_jobs: Vec<String>,
 }
 
 impl Overlay {
     /// An overlay for `component`, putting every object into `namespace`.
-    pub fn new(component: &'static str, namespace: &str) -> Overlay {
+    pub fn new(component: ComponentId, namespace: &str) -> Overlay {
         Overlay {
             component,
             kustomization: Kustomization::new().namespace(namespace),
             count: 0,
+            targets: Vec::new(),
+            setup_jobs: Vec::new(),
         }
     }
 
@@ -34,7 +109,8 @@ impl Overlay {
         for file in files {
             let path = format!("deploy/{dir}/{file}");
             let text = assets::file(&path)
-                .ok_or_else(|| self.error(format!("missing embedded file {path}")))?;
+                .ok_or_else(|| self.defect(format!("missing embedded file {path}")))?;
+            self.remember(text, &path)?;
             self.kustomization = self.kustomization.resource_file(&path, text);
         }
         Ok(self)
@@ -47,6 +123,7 @@ impl Overlay {
         context: C,
     ) -> Result<Overlay, RenderError> {
         let text = self.render(template, context)?;
+        self.remember(&text, template)?;
         let name = self.next_name(template);
         self.kustomization = self.kustomization.resource_file(&name, text);
         Ok(self)
@@ -54,6 +131,7 @@ impl Overlay {
 
     /// Adds an object built in code.
     pub fn object(mut self, object: &Object) -> Overlay {
+        self.targets.push(object.clone());
         let name = self.next_name("object");
         self.kustomization = self.kustomization.resource_object(&name, object);
         self
@@ -92,68 +170,314 @@ impl Overlay {
         self
     }
 
+    /// CPU and memory requests and limits of one container.
+    pub fn resources(
+        self,
+        target: Container,
+        resources: &Resources,
+    ) -> Result<Overlay, RenderError> {
+        self.check_container(target)?;
+        let patch = workload_patch(
+            target.workload,
+            json!({"containers": [{
+                "name": target.name,
+                "resources": {
+                    "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
+                    "limits": {"cpu": resources.cpu_limit, "memory": resources.memory_limit},
+                },
+            }]}),
+        );
+        Ok(self.strategic(patch))
+    }
+
+    /// Scheduling of a core workload: prefer core nodes and avoid invoker nodes, at most one pod
+    /// with the `name` label `anti_affinity_name` per node (affinity); tolerate the core taint
+    /// (tolerations). Nothing when neither is asked for.
+    pub fn scheduling(
+        self,
+        target: Workload,
+        scheduling: Scheduling,
+        anti_affinity_name: &str,
+    ) -> Result<Overlay, RenderError> {
+        if !scheduling.any() {
+            return Ok(self);
+        }
+        self.check_workload(target)?;
+        let mut pod = serde_json::Map::new();
+        if scheduling.affinity {
+            let preference = |weight: u32, operator: &str, value: &str| {
+                json!({"weight": weight, "preference": {"matchExpressions": [
+                    {"key": "nuvolaris-role", "operator": operator, "values": [value]}
+                ]}})
+            };
+            pod.insert(
+                "affinity".into(),
+                json!({
+                    // prefer only: single-node clusters exist
+                    "nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                        preference(100, "NotIn", "invoker"),
+                        preference(80, "In", "core"),
+                    ]},
+                    "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+                        "labelSelector": {"matchExpressions": [
+                            {"key": "name", "operator": "In", "values": [anti_affinity_name]}
+                        ]},
+                        "topologyKey": "kubernetes.io/hostname",
+                    }]},
+                }),
+            );
+        }
+        if scheduling.tolerations {
+            pod.insert(
+                "tolerations".into(),
+                json!([{"key": "nuvolaris-role", "operator": "Equal", "value": "core", "effect": "NoSchedule"}]),
+            );
+        }
+        Ok(self.strategic(workload_patch(target, Value::Object(pod))))
+    }
+
+    /// Non-root pod security for images that support it (bitnami: uid 1001).
+    pub fn pod_security(self, target: Workload) -> Result<Overlay, RenderError> {
+        self.check_workload(target)?;
+        let patch = workload_patch(
+            target,
+            json!({"securityContext": {"fsGroup": 1001, "runAsUser": 1001}}),
+        );
+        Ok(self.strategic(patch))
+    }
+
+    /// A volume claim template of a StatefulSet with its size and storage class, mounted into
+    /// one container. `volumeClaimTemplates` has no merge key, so the whole template is stated.
+    pub fn volume_claim(self, claim: &VolumeClaim) -> Result<Overlay, RenderError> {
+        self.check_container(claim.container)?;
+        if claim.container.workload.kind != "StatefulSet" {
+            return Err(self.defect(format!(
+                "volume claim {}: {} {} is not a StatefulSet",
+                claim.name, claim.container.workload.kind, claim.container.workload.name
+            )));
+        }
+        let pvc = format!("{}-pvc", claim.name);
+        let mut spec = json!({
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": format!("{}Gi", claim.size_gi)}},
+        });
+        if let Some(class) = &claim.storage_class {
+            spec["storageClassName"] = json!(class);
+        }
+        let mut patch = workload_patch(
+            claim.container.workload,
+            json!({"containers": [{
+                "name": claim.container.name,
+                "volumeMounts": [{"name": pvc, "mountPath": claim.mount_path}],
+            }]}),
+        );
+        patch["spec"]["volumeClaimTemplates"] = json!([{"metadata": {"name": pvc}, "spec": spec}]);
+        Ok(self.strategic(patch))
+    }
+
+    /// The Job that runs `nuvolaris-operator setup <step>` with `env`: plain values in the Job,
+    /// secret ones in the generated Secret `<job>-auth-<hash>` it loads with `envFrom`. A new
+    /// value changes the Secret's name, hence the Job, which is then re-created and re-run.
+    pub fn setup_job(mut self, env: &SetupEnv, image: &str) -> Overlay {
+        let step = env.step;
+        let job = step.job();
+        let secret = format!("{job}-auth");
+        let plain: Vec<Value> = env
+            .plain
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect();
+        let object = json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": job, "labels": {"name": job}},
+            "spec": {
+                "backoffLimit": 3,
+                "template": {
+                    "metadata": {
+                        "labels": {"job": job, "name": job},
+                        "annotations": {"whisks.nuvolaris.org/annotate-version": "true"},
+                    },
+                    "spec": {
+                        "restartPolicy": "Never",
+                        // it talks to the data services only, never to the API server
+                        "automountServiceAccountToken": false,
+                        "containers": [{
+                            "name": step.container(),
+                            "image": image,
+                            "imagePullPolicy": "IfNotPresent",
+                            "args": ["setup", step.name()],
+                            "envFrom": [{"secretRef": {"name": secret}}],
+                            "env": plain,
+                            "securityContext": {
+                                "allowPrivilegeEscalation": false,
+                                "runAsNonRoot": true,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                        }],
+                    },
+                },
+            },
+        });
+        self.setup_jobs.push(job.to_owned());
+        let secrets: Vec<(String, String)> = env
+            .secret
+            .iter()
+            .map(|(k, v)| (k.clone(), v.expose().to_owned()))
+            .collect();
+        self.secret(&secret, secrets).object(&object)
+    }
+
     /// The kustomization as assembled (for conformance tests against `kubectl kustomize`).
     pub fn kustomization(&self) -> &Kustomization {
         &self.kustomization
     }
 
     /// Builds the objects.
-    pub fn build(self) -> Result<Vec<Object>, RenderError> {
-        self.kustomization
+    pub fn build(self) -> Result<Built, RenderError> {
+        let objects = self
+            .kustomization
             .build()
-            .map_err(|e| self.error(e.to_string()))
+            .map_err(|e| self.defect(e.to_string()))?;
+        Ok(Built {
+            objects,
+            setup_jobs: self.setup_jobs,
+        })
+    }
+
+    fn strategic(mut self, patch: Value) -> Overlay {
+        // JSON is YAML: the engine parses the patch as it would a patch file.
+        self.kustomization = self.kustomization.patch_strategic(patch.to_string());
+        self
+    }
+
+    fn remember(&mut self, text: &str, what: &str) -> Result<(), RenderError> {
+        for document in serde_yaml_ng::Deserializer::from_str(text) {
+            let object: Value = serde::Deserialize::deserialize(document)
+                .map_err(|e| self.defect(format!("{what} is not valid YAML: {e}")))?;
+            if object.is_object() {
+                self.targets.push(object);
+            }
+        }
+        Ok(())
+    }
+
+    fn find(&self, target: Workload) -> Result<&Object, RenderError> {
+        self.targets
+            .iter()
+            .find(|o| {
+                o.get("kind").and_then(Value::as_str) == Some(target.kind)
+                    && o.pointer("/metadata/name").and_then(Value::as_str) == Some(target.name)
+            })
+            .ok_or_else(|| {
+                self.defect(format!(
+                    "a patch targets {} {}, which the component does not deploy",
+                    target.kind, target.name
+                ))
+            })
+    }
+
+    fn check_workload(&self, target: Workload) -> Result<(), RenderError> {
+        self.find(target).map(|_| ())
+    }
+
+    fn check_container(&self, target: Container) -> Result<(), RenderError> {
+        let workload = self.find(target.workload)?;
+        let has_container = workload
+            .pointer("/spec/template/spec/containers")
+            .and_then(Value::as_array)
+            .is_some_and(|containers| {
+                containers
+                    .iter()
+                    .any(|c| c.get("name").and_then(Value::as_str) == Some(target.name))
+            });
+        if has_container {
+            Ok(())
+        } else {
+            Err(self.defect(format!(
+                "a patch targets container {} of {} {}, which has no such container",
+                target.name, target.workload.kind, target.workload.name
+            )))
+        }
     }
 
     fn next_name(&mut self, what: &str) -> String {
         self.count += 1;
         format!(
             "{}/{}-{}.yaml",
-            self.component,
+            self.component.key(),
             what.replace('/', "-"),
             self.count
         )
     }
 
     fn render<C: Serialize>(&self, template: &str, context: C) -> Result<String, RenderError> {
-        render::render(template, context).map_err(|e| self.error(e.to_string()))
+        render::render(template, context).map_err(|e| self.defect(e.to_string()))
     }
 
-    fn error(&self, message: String) -> RenderError {
-        RenderError::Component {
+    fn defect(&self, message: String) -> RenderError {
+        RenderError::Defect {
             component: self.component,
             message,
         }
     }
 }
 
-/// Splits `registry:5000/repo/name:tag` into name and tag; the tag separator is the last ':'
-/// after the last '/', so a registry port is not mistaken for a tag (the original's
-/// `parse_image` rejected such references).
-pub fn split_image(image: &str) -> (&str, Option<&str>) {
-    let name_start = image.rfind('/').map_or(0, |i| i + 1);
-    match image[name_start..].rfind(':') {
-        Some(i) => (&image[..name_start + i], Some(&image[name_start + i + 1..])),
-        None => (image, None),
-    }
+/// A strategic-merge patch of the pod template of `target`.
+fn workload_patch(target: Workload, pod_spec: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": target.kind,
+        "metadata": {"name": target.name},
+        "spec": {"template": {"spec": pod_spec}},
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::split_image;
+    use super::*;
+
+    fn overlay() -> Overlay {
+        Overlay::new(ComponentId::Couchdb, "ns")
+            .base("couchdb", &["statefulset.yaml"])
+            .expect("the base exists")
+    }
 
     #[test]
-    fn image_references_split_after_the_registry_port() {
-        assert_eq!(
-            split_image("apache/couchdb:2.3"),
-            ("apache/couchdb", Some("2.3"))
+    fn a_patch_naming_a_missing_container_is_a_render_error() {
+        let resources = Resources {
+            cpu_request: "1".into(),
+            cpu_limit: "1".into(),
+            memory_request: "1G".into(),
+            memory_limit: "1G".into(),
+        };
+        let err = overlay()
+            .resources(
+                Workload::stateful_set("couchdb").container("couchd"),
+                &resources,
+            )
+            .err()
+            .expect("a typo in the container name");
+        let message = err.to_string();
+        assert!(
+            message.contains("couchdb") && message.contains("couchd "),
+            "{message}"
         );
-        assert_eq!(
-            split_image("localhost:5000/ow/controller:1.0"),
-            ("localhost:5000/ow/controller", Some("1.0"))
-        );
-        assert_eq!(
-            split_image("localhost:5000/ow/controller"),
-            ("localhost:5000/ow/controller", None)
-        );
+        assert!(matches!(err, RenderError::Defect { .. }));
+        overlay()
+            .resources(
+                Workload::stateful_set("couchdb").container("couchdb"),
+                &resources,
+            )
+            .expect("the real container");
+    }
+
+    #[test]
+    fn a_patch_naming_a_missing_workload_is_a_render_error() {
+        let err = overlay()
+            .pod_security(Workload::deployment("couchdb"))
+            .err()
+            .expect("no such Deployment");
+        assert!(err.to_string().contains("Deployment couchdb"), "{err}");
     }
 }

@@ -1,7 +1,16 @@
-//! One module per component. Each renders (pure, no client) the objects it deploys; the table
-//! in [`render_all`] lists them in installation order, as the original's `whisk_create` did.
+//! One module per component. Each implements [`Component`]: it renders (pure, no client) the
+//! objects it deploys as a kustomize [`Overlay`], declares its setup Jobs through the overlay, the
+//! generated passwords it reads and the kinds it creates. [`component`] maps every
+//! [`ComponentId`] to its module, or to `None` while this version does not implement it;
+//! [`render_all`] renders an installation in the original's installation order.
+//!
+//! Adding a component: a variant of [`ComponentId`] (the compiler then asks for its spec switch in
+//! `config::enabled` and its row in [`component`]), its settings in `src/config/<name>.rs`, its
+//! base manifests in `deploy/<name>/`, and its module here.
 
-use crate::config::Config;
+use crate::apply::kinds::KnownKind;
+use crate::config::{Config, ConfigError, GeneratedKey, secrets};
+use crate::crd::ComponentId;
 
 pub mod couchdb;
 pub mod endpoint;
@@ -9,22 +18,132 @@ pub mod kit;
 pub mod openwhisk;
 pub mod redis;
 pub mod runtimes;
-pub mod setup_env;
 
-/// A rendered Kubernetes object: a full object with apiVersion, kind and metadata.
-pub type Object = serde_json::Value;
+pub use crate::apply::Object;
+pub use kit::Overlay;
 
-/// Annotation that tells the apply step how to treat an object.
-pub const APPLY_POLICY_ANNOTATION: &str = "nuvolaris.org/apply-policy";
-/// Create the object when missing, never change it afterwards (users own its content).
-pub const CREATE_ONLY: &str = "create-only";
+/// What every component module provides.
+pub trait Component: Sync {
+    fn id(&self) -> ComponentId;
+
+    /// Whether this version can install the component as configured (e.g. not yet the
+    /// controller's enterprise mode). An unsupported configuration keeps what is deployed.
+    fn support(&self, _cfg: &Config) -> Support {
+        Support::Supported
+    }
+
+    /// The component's objects, setup Jobs included (see [`Overlay::setup_job`]). Pure.
+    fn overlay(&self, cfg: &Config) -> Result<Overlay, RenderError>;
+
+    /// The keys of the generated Secret its configuration reads.
+    fn generated_secrets(&self) -> &'static [GeneratedKey] {
+        &[]
+    }
+
+    /// Every kind it may create (the RBAC of `deploy/operator` must cover them; the controller
+    /// watches the namespaced ones).
+    fn kinds(&self) -> &'static [KnownKind];
+}
+
+/// Whether a configuration can be installed by this version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Support {
+    Supported,
+    /// Not yet: why, in a short sentence for the status.
+    Unsupported(String),
+}
+
+/// The module that installs `id`, or `None` while this version does not implement it.
+pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
+    match id {
+        ComponentId::Preloader => Some(&runtimes::Runtimes),
+        ComponentId::Couchdb => Some(&couchdb::CouchDb),
+        ComponentId::Redis => Some(&redis::Redis),
+        ComponentId::Openwhisk => Some(&openwhisk::Openwhisk),
+        ComponentId::Endpoint => Some(&endpoint::Endpoint),
+        ComponentId::Registry
+        | ComponentId::Tls
+        | ComponentId::Cron
+        | ComponentId::Minio
+        | ComponentId::Seaweedfs
+        | ComponentId::Static
+        | ComponentId::Postgres
+        | ComponentId::Mongodb
+        | ComponentId::Zookeeper
+        | ComponentId::Kafka
+        | ComponentId::Invoker
+        | ComponentId::Monitoring
+        | ComponentId::Quota
+        | ComponentId::Etcd
+        | ComponentId::Milvus => None,
+    }
+}
+
+/// Every implemented component, in installation order.
+pub fn implemented() -> impl Iterator<Item = &'static dyn Component> {
+    ComponentId::ALL.iter().filter_map(|id| component(*id))
+}
+
+/// Every key of the generated Secret: the installation-wide ones and each component's.
+pub fn generated_secret_keys() -> Vec<GeneratedKey> {
+    let mut keys = secrets::CORE_KEYS.to_vec();
+    for component in implemented() {
+        keys.extend(component.generated_secrets());
+    }
+    keys
+}
+
+/// Every kind any component may create, without duplicates.
+pub fn created_kinds() -> Vec<KnownKind> {
+    let mut kinds: Vec<KnownKind> = Vec::new();
+    for kind in implemented().flat_map(|c| c.kinds().iter()) {
+        if !kinds.contains(kind) {
+            kinds.push(*kind);
+        }
+    }
+    kinds
+}
+
+/// Why a render failed: the user's spec, or the operator itself.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The spec (or a user-edited input such as the runtimes manifest) is invalid: the user's to
+    /// fix; reported as NotValid with the field.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// A bug of the operator (a template, a base manifest, a patch): reported as Degraded,
+    /// "operator error", and logged as an error.
+    #[error("{component}: {message}")]
+    Defect {
+        component: ComponentId,
+        message: String,
+    },
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<ConfigError> for RenderError {
+    fn from(err: ConfigError) -> RenderError {
+        match err {
+            ConfigError::Invalid { field, message } => RenderError::Invalid { field, message },
+            missing @ ConfigError::MissingGenerated(_) => {
+                RenderError::Internal(missing.to_string())
+            }
+        }
+    }
+}
+
+impl RenderError {
+    /// True when the user must fix the input; false for operator defects.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, RenderError::Invalid { .. })
+    }
+}
 
 /// What one component contributes to an installation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderedComponent {
-    /// Status key under `.status.whisk_create` and value of the `nuvolaris.org/component` label,
-    /// e.g. "couchdb", "redis", "openwhisk", "preloader", "endpoint".
-    pub name: &'static str,
+    pub id: ComponentId,
     /// Objects as rendered; the apply step orders them by kind (Secrets and ConfigMaps before
     /// workloads) and adds ownerReferences and the operator's labels.
     pub objects: Vec<Object>,
@@ -33,226 +152,60 @@ pub struct RenderedComponent {
     pub setup_jobs: Vec<String>,
 }
 
-/// The outcome of rendering one known component for a given configuration.
+/// The outcome of rendering one component for a given configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ComponentRender {
     /// Enabled and rendered.
     Rendered(RenderedComponent),
     /// Disabled by the spec: its objects, if any exist, must be pruned; status says "off".
-    Disabled { name: &'static str },
+    Disabled(ComponentId),
     /// Enabled in the spec but not implemented by this operator version yet.
-    NotImplemented { name: &'static str },
+    NotImplemented(ComponentId),
+    /// Enabled, implemented, but not in this configuration: what is deployed is kept.
+    Unsupported { id: ComponentId, reason: String },
 }
 
 impl ComponentRender {
-    pub fn name(&self) -> &'static str {
+    pub fn id(&self) -> ComponentId {
         match self {
-            ComponentRender::Rendered(r) => r.name,
-            ComponentRender::Disabled { name } | ComponentRender::NotImplemented { name } => name,
+            ComponentRender::Rendered(r) => r.id,
+            ComponentRender::Disabled(id)
+            | ComponentRender::NotImplemented(id)
+            | ComponentRender::Unsupported { id, .. } => *id,
         }
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum RenderError {
-    #[error("component {component}: {message}")]
-    Component {
-        component: &'static str,
-        message: String,
-    },
-}
-
-/// The component's kustomization for a configuration (see [`kit::Overlay`]).
-type Render = fn(&Config) -> Result<kit::Overlay, RenderError>;
-/// Whether this version supports the configuration (e.g. not the controller's enterprise mode).
-type Supported = fn(&Config) -> bool;
-
-/// One row of the component table.
-struct Component {
-    /// Status key.
-    name: &'static str,
-    enabled: fn(&Config) -> bool,
-    /// `None`: not implemented by this version. The second function says whether the current
-    /// configuration is supported (e.g. the controller's enterprise mode is not yet).
-    render: Option<(Render, Supported)>,
-    setup_jobs: &'static [&'static str],
-}
-
-fn always(_: &Config) -> bool {
-    true
-}
-
-/// Every component of the original, in its installation order.
-const COMPONENTS: &[Component] = &[
-    Component {
-        name: runtimes::NAME,
-        enabled: runtimes::enabled,
-        render: Some((runtimes::overlay, always)),
-        setup_jobs: &[],
-    },
-    Component {
-        name: couchdb::NAME,
-        enabled: couchdb::enabled,
-        render: Some((couchdb::overlay, always)),
-        setup_jobs: couchdb::SETUP_JOBS,
-    },
-    Component {
-        name: redis::NAME,
-        enabled: redis::enabled,
-        render: Some((redis::overlay, always)),
-        setup_jobs: redis::SETUP_JOBS,
-    },
-    Component {
-        name: "registry",
-        enabled: |c| c.components.registry,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "tls",
-        enabled: |c| {
-            c.components.tls
-                && !matches!(
-                    c.flavour,
-                    crate::config::Flavour::Kind | crate::config::Flavour::Openshift
-                )
-        },
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "cron",
-        enabled: |c| c.components.cron,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "minio",
-        enabled: |c| c.components.minio,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "seaweedfs",
-        enabled: |c| c.components.seaweedfs,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "static",
-        enabled: |c| c.components.static_,
-        render: None,
-        setup_jobs: &[],
-    },
-    // FerretDB (mongodb) stores its data in Postgres.
-    Component {
-        name: "postgres",
-        enabled: |c| c.components.postgres || c.components.mongodb,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "mongodb",
-        enabled: |c| c.components.mongodb,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "zookeeper",
-        enabled: |c| c.components.zookeeper,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "kafka",
-        enabled: |c| c.components.kafka,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "invoker",
-        enabled: |c| c.components.invoker,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: openwhisk::NAME,
-        enabled: openwhisk::enabled,
-        render: Some((openwhisk::overlay, openwhisk::implemented)),
-        setup_jobs: &[],
-    },
-    Component {
-        name: endpoint::NAME,
-        enabled: endpoint::enabled,
-        render: Some((endpoint::overlay, endpoint::implemented)),
-        setup_jobs: &[],
-    },
-    Component {
-        name: "monitoring",
-        enabled: |c| c.components.monitoring,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "quota",
-        enabled: |c| c.components.quota,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "etcd",
-        enabled: |c| c.components.etcd,
-        render: None,
-        setup_jobs: &[],
-    },
-    Component {
-        name: "milvus",
-        enabled: |c| c.components.milvus,
-        render: None,
-        setup_jobs: &[],
-    },
-];
-
-/// The status keys of every known component, in installation order.
-pub fn names() -> impl Iterator<Item = &'static str> {
-    COMPONENTS.iter().map(|c| c.name)
-}
-
-/// The overlays of the enabled, implemented components for `cfg`, by status key: what
-/// [`render_all`] builds (the conformance suite builds them with `kubectl kustomize` too).
-pub fn overlays(cfg: &Config) -> Result<Vec<(&'static str, kit::Overlay)>, RenderError> {
-    COMPONENTS
-        .iter()
-        .filter(|c| (c.enabled)(cfg))
-        .filter_map(|c| match c.render {
-            Some((render, supported)) if supported(cfg) => Some(render(cfg).map(|o| (c.name, o))),
-            _ => None,
-        })
+/// The overlays of the enabled, supported components for `cfg`: what [`render_all`] builds (the
+/// conformance suite builds them with `kubectl kustomize` too).
+pub fn overlays(cfg: &Config) -> Result<Vec<(ComponentId, Overlay)>, RenderError> {
+    implemented()
+        .filter(|c| cfg.enabled(c.id()) && c.support(cfg) == Support::Supported)
+        .map(|c| c.overlay(cfg).map(|o| (c.id(), o)))
         .collect()
 }
 
-/// Renders every known component for `cfg`, in installation order. Pure: no client, no I/O.
+/// Renders every component for `cfg`, in installation order. Pure: no client, no I/O.
 pub fn render_all(cfg: &Config) -> Result<Vec<ComponentRender>, RenderError> {
-    COMPONENTS
+    ComponentId::ALL
         .iter()
-        .map(|component| {
-            let name = component.name;
-            if !(component.enabled)(cfg) {
-                return Ok(ComponentRender::Disabled { name });
+        .map(|&id| {
+            if !cfg.enabled(id) {
+                return Ok(ComponentRender::Disabled(id));
             }
-            match component.render {
-                Some((render, supported)) if supported(cfg) => {
+            let Some(component) = component(id) else {
+                return Ok(ComponentRender::NotImplemented(id));
+            };
+            match component.support(cfg) {
+                Support::Unsupported(reason) => Ok(ComponentRender::Unsupported { id, reason }),
+                Support::Supported => {
+                    let built = component.overlay(cfg)?.build()?;
                     Ok(ComponentRender::Rendered(RenderedComponent {
-                        name,
-                        objects: render(cfg)?.build()?,
-                        setup_jobs: component
-                            .setup_jobs
-                            .iter()
-                            .map(|j| (*j).to_owned())
-                            .collect(),
+                        id,
+                        objects: built.objects,
+                        setup_jobs: built.setup_jobs,
                     }))
                 }
-                _ => Ok(ComponentRender::NotImplemented { name }),
             }
         })
         .collect()

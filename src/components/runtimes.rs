@@ -9,21 +9,28 @@ use minijinja::context;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::RenderError;
 use super::kit::Overlay;
-use crate::assets;
+use super::{Component, RenderError};
+use crate::apply::kinds::{self, KnownKind};
+use crate::apply::{APPLY_POLICY_ANNOTATION, CREATE_ONLY};
 use crate::config::Config;
+use crate::config::runtimes::{RUNTIMES_CONFIGMAP, default_manifest};
+use crate::crd::ComponentId;
 
-/// Status key, as the original's.
-pub const NAME: &str = "preloader";
+pub struct Runtimes;
 
-/// The manifest shipped with the operator, used when the cluster has none.
-pub fn default_manifest() -> &'static str {
-    assets::file("deploy/runtimes/runtimes.json").unwrap_or("{}")
-}
+impl Component for Runtimes {
+    fn id(&self) -> ComponentId {
+        ComponentId::Preloader
+    }
 
-pub fn enabled(cfg: &Config) -> bool {
-    cfg.components.openwhisk
+    fn overlay(&self, cfg: &Config) -> Result<Overlay, RenderError> {
+        overlay(cfg)
+    }
+
+    fn kinds(&self) -> &'static [KnownKind] {
+        &[kinds::CONFIG_MAP, kinds::JOB]
+    }
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -32,22 +39,23 @@ pub struct PreloadContainer {
     pub image: String,
 }
 
-pub fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
+fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
+    // The manifest is the user's (they edit the ConfigMap): a broken one is invalid input.
     let containers = preload_containers(&cfg.runtimes.manifest, cfg.runtimes.preload_only_apache)
-        .map_err(|message| RenderError::Component {
-        component: NAME,
+        .map_err(|message| RenderError::Invalid {
+        field: format!("ConfigMap {RUNTIMES_CONFIGMAP} runtimes.json"),
         message,
     })?;
     let config_map = json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
-            "name": "openwhisk-runtimes",
-            "annotations": { super::APPLY_POLICY_ANNOTATION: super::CREATE_ONLY },
+            "name": RUNTIMES_CONFIGMAP,
+            "annotations": { APPLY_POLICY_ANNOTATION: CREATE_ONLY },
         },
         "data": { "runtimes.json": default_manifest() },
     });
-    let mut overlay = Overlay::new(NAME, &cfg.namespace).object(&config_map);
+    let mut overlay = Overlay::new(ComponentId::Preloader, &cfg.namespace).object(&config_map);
     if !containers.is_empty() {
         overlay = overlay.base("runtimes", &["preload-job.yaml"])?.patch(
             "runtimes/preload-containers.yaml",

@@ -1,16 +1,35 @@
-//! Typed view of one `Whisk` CR plus cluster facts, computed on every reconcile.
+//! Typed view of one `Whisk` CR plus cluster facts, computed on every reconcile. Pure: the
+//! controller reads the facts and the generated passwords, [`Config::from_whisk`] does the rest,
+//! so every default and rule is unit-tested without a cluster.
 //!
-//! INTERFACE (stable; the bodies are filled in by the config work).
+//! One submodule per component's settings (`couchdb`, `redis`, `openwhisk`, `runtimes`), the
+//! shared settings here; `enabled` says which components the spec switches on.
 
 use std::collections::BTreeMap;
 
 pub mod apihost;
+pub mod couchdb;
+mod enabled;
 pub mod flavour;
 mod from_spec;
+pub mod image;
+pub mod openwhisk;
+pub mod redis;
+pub mod runtimes;
+pub mod secrets;
 
 pub use apihost::ApiHost;
+pub use couchdb::CouchDb;
+pub use enabled::Enabled;
 pub use flavour::Flavour;
-pub use from_spec::{CONTROLLER_IMAGE, CONTROLLER_TAG, OPERATOR_IMAGE};
+pub use from_spec::OPERATOR_IMAGE;
+pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits};
+pub use redis::Redis;
+pub use runtimes::{RUNTIMES_CONFIGMAP, Runtimes};
+pub use secrets::{GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets, SecretShape};
+
+use crate::crd::ComponentId;
+use crate::secret::Secret;
 
 /// Facts about the cluster that the configuration depends on, read by the controller before
 /// each reconcile (nodes, storage classes, ingress classes). Pure data, so config is testable.
@@ -48,19 +67,6 @@ pub struct NodeFacts {
     pub internal_ip: Option<String>,
 }
 
-/// Passwords and keys that the CR leaves out: generated randomly once by the controller and kept
-/// in a Secret that the operator owns (see `config::secrets`). Keys are stable names such as
-/// "couchdb-admin-password".
-#[derive(Clone, Default, PartialEq)]
-pub struct GeneratedSecrets(pub BTreeMap<String, String>);
-
-impl std::fmt::Debug for GeneratedSecrets {
-    // Never print secret values.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.keys()).finish()
-    }
-}
-
 /// The typed configuration of one installation: every value a component needs, with the
 /// original's defaults applied, the cluster facts resolved and generated passwords filled in.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -77,11 +83,11 @@ pub struct Config {
     pub apihost: ApiHost,
     /// Non-root pod security for the bitnami-style images (the original's `applypodsecurity`).
     pub pod_security: bool,
-    pub affinity: bool,
-    pub tolerations: bool,
+    /// Where core workloads may run (`nuvolaris.affinity`, `nuvolaris.tolerations`).
+    pub scheduling: Scheduling,
     /// Image of this operator, run by the setup Jobs.
     pub operator_image: String,
-    pub components: Components,
+    pub enabled: Enabled,
     pub couchdb: CouchDb,
     pub redis: Redis,
     pub controller: Controller,
@@ -95,45 +101,6 @@ pub struct Config {
     pub nuvolaris_email: String,
 }
 
-/// Which components the spec enables.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Components {
-    pub openwhisk: bool,
-    pub invoker: bool,
-    pub couchdb: bool,
-    pub redis: bool,
-    pub tls: bool,
-    pub registry: bool,
-    pub cron: bool,
-    pub minio: bool,
-    pub seaweedfs: bool,
-    pub static_: bool,
-    pub postgres: bool,
-    pub mongodb: bool,
-    pub zookeeper: bool,
-    pub kafka: bool,
-    pub monitoring: bool,
-    pub quota: bool,
-    pub etcd: bool,
-    pub milvus: bool,
-}
-
-/// A secret value: compared and cloned like a string, never printed.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(pub String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
 /// CPU and memory requests and limits of one container.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Resources {
@@ -143,23 +110,6 @@ pub struct Resources {
     pub memory_limit: String,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct CouchDb {
-    pub image: String,
-    /// Service host and port the controller and the setup use.
-    pub host: String,
-    pub port: u16,
-    pub volume_size_gi: u32,
-    /// Set only when the spec gives `configs.couchdb.resources`.
-    pub resources: Option<Resources>,
-    #[serde(skip)]
-    pub admin: Credentials,
-    #[serde(skip)]
-    pub controller: Credentials,
-    #[serde(skip)]
-    pub invoker: Credentials,
-}
-
 /// A user name and its password.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
@@ -167,114 +117,80 @@ pub struct Credentials {
     pub password: Secret,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Redis {
-    pub image: String,
-    pub persistence: bool,
-    pub volume_size_gi: u32,
-    /// `maxmemory` of redis.conf, e.g. "1000mb".
-    pub maxmemory: String,
-    /// Key prefix of the `nuvolaris` user, always ending with ':'.
-    pub prefix: String,
-    #[serde(skip)]
-    pub default_password: Secret,
-    #[serde(skip)]
-    pub nuvolaris_password: Secret,
+/// Scheduling preferences of the core workloads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Scheduling {
+    /// Prefer `nuvolaris-role=core` nodes, avoid invoker nodes, one replica per node.
+    pub affinity: bool,
+    /// Tolerate the `nuvolaris-role=core:NoSchedule` taint.
+    pub tolerations: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Controller {
-    /// Full image reference, e.g. `ghcr.io/nuvolaris/openwhisk-controller:3.1.0-…`.
-    pub image: String,
-    pub java_opts: String,
-    /// `configs.invoker.containerPool.userMemory`: memory for action containers.
-    pub user_memory: String,
-    pub resources: Option<Resources>,
-    pub use_private_registry: bool,
-    pub limits: Limits,
+impl Scheduling {
+    pub fn any(self) -> bool {
+        self.affinity || self.tolerations
+    }
 }
 
-/// OpenWhisk action limits (`spec.configs.limits`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Limits {
-    pub invokes_per_minute: u32,
-    pub invokes_concurrent: u32,
-    pub fires_per_minute: u32,
-    pub sequence_max_length: u32,
-    pub activation_payload_max: u64,
-    pub time_min: String,
-    pub time_std: String,
-    pub time_max: String,
-    pub memory_min: String,
-    pub memory_std: String,
-    pub memory_max: String,
-    pub concurrency_min: u32,
-    pub concurrency_std: u32,
-    pub concurrency_max: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Runtimes {
-    /// The runtimes manifest: the cluster's `openwhisk-runtimes` ConfigMap, else ours.
-    pub manifest: String,
-    /// Whether the manifest came from the cluster (then we never overwrite the ConfigMap).
-    pub from_cluster: bool,
-    /// Preload only the `apache` images (`nuvolaris.preload.only-apache`, default true).
-    pub preload_only_apache: bool,
+impl Config {
+    /// Whether the spec enables `component`.
+    pub fn enabled(&self, component: ComponentId) -> bool {
+        self.enabled.contains(component)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("invalid spec: {0}")]
-    Invalid(String),
+    /// The spec asks for something that cannot be: the user's to fix.
+    #[error("invalid spec: {message}")]
+    Invalid {
+        /// The offending field, as a path under `spec` (e.g. `openwhisk.namespaces.nuvolaris`).
+        field: String,
+        message: String,
+    },
+    /// A generated password the controller should have ensured is missing: an operator defect.
+    #[error("generated secret {0} is missing")]
+    MissingGenerated(&'static str),
 }
 
-/// Keys of the passwords the operator generates when the CR gives none. The controller keeps
-/// them in the Secret [`GENERATED_SECRET_NAME`] (in the CR's namespace, owned by the CR) and
-/// creates missing keys with [`generate_secret_value`]; existing values are never changed.
-pub const GENERATED_SECRET_KEYS: &[&str] = &[
-    "couchdb-admin-password",
-    "couchdb-controller-password",
-    "couchdb-invoker-password",
-    "redis-default-password",
-    "redis-nuvolaris-password",
-    "nuvolaris-password",
-    "whisk-system-auth",
-    "nuvolaris-auth",
-];
-
-/// Name of the Secret holding the generated passwords.
-pub const GENERATED_SECRET_NAME: &str = "nuvolaris-generated";
-
-/// A fresh random value for one of [`GENERATED_SECRET_KEYS`]. OpenWhisk auth keys have the shape
-/// `<uuid>:<64 alphanumerics>`; passwords are 32 alphanumerics.
-pub fn generate_secret_value(key: &str) -> String {
-    use rand::Rng;
-    use rand::distr::Alphanumeric;
-    let random = |n: usize| -> String {
-        rand::rng()
-            .sample_iter(&Alphanumeric)
-            .take(n)
-            .map(char::from)
-            .collect()
-    };
-    if key.ends_with("-auth") {
-        let hex = |n: usize| -> String {
-            let mut rng = rand::rng();
-            (0..n)
-                .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
-                .collect()
-        };
-        format!(
-            "{}-{}-{}-{}-{}:{}",
-            hex(8),
-            hex(4),
-            hex(4),
-            hex(4),
-            hex(12),
-            random(64)
-        )
-    } else {
-        random(32)
+impl ConfigError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
+}
+
+/// `nuvolaris.io/<key>` node labels (the original's kind nodes carry apihost, apiport, protocol
+/// and kube this way). They fill in what the spec leaves out; the spec wins.
+fn node_settings(facts: &ClusterFacts) -> BTreeMap<String, String> {
+    facts
+        .nodes
+        .iter()
+        .flat_map(|n| n.labels.iter())
+        .filter_map(|(k, v)| {
+            k.strip_prefix("nuvolaris.io/")
+                .map(|k| (k.to_owned(), v.clone()))
+        })
+        .collect()
+}
+
+fn positive(value: Option<i32>) -> Option<u32> {
+    value.and_then(|v| u32::try_from(v).ok()).filter(|v| *v > 0)
+}
+
+/// Requests and limits, set only when the spec gives a CPU request (as the original did),
+/// with its defaults for the rest.
+fn resources(
+    spec: &crate::crd::Resources,
+    (cpu_lim, mem_req, mem_lim): (&str, &str, &str),
+) -> Option<Resources> {
+    let cpu_request = spec.cpu_req.clone()?;
+    Some(Resources {
+        cpu_request,
+        cpu_limit: spec.cpu_lim.clone().unwrap_or_else(|| cpu_lim.to_owned()),
+        memory_request: spec.mem_req.clone().unwrap_or_else(|| mem_req.to_owned()),
+        memory_limit: spec.mem_lim.clone().unwrap_or_else(|| mem_lim.to_owned()),
+    })
 }

@@ -9,11 +9,10 @@ use kube::api::ListParams;
 use kube::{Api, Client};
 
 use super::Error;
-use crate::config::{ClusterFacts, NodeFacts};
+use crate::config::{ClusterFacts, NodeFacts, RUNTIMES_CONFIGMAP};
 
 const DEFAULT_STORAGE_CLASS: &str = "storageclass.kubernetes.io/is-default-class";
 const DEFAULT_INGRESS_CLASS: &str = "ingressclass.kubernetes.io/is-default-class";
-const RUNTIMES_CONFIGMAP: &str = "openwhisk-runtimes";
 const RUNTIMES_KEY: &str = "runtimes.json";
 /// Where the ingress controller's Service usually lives when `nuvolaris.ingresslb` is `auto`.
 const DEFAULT_INGRESS_LB: (&str, &str) = ("ingress-nginx", "ingress-nginx-controller");

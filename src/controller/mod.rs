@@ -7,9 +7,9 @@
 //! Behaviour, in short:
 //! - Level-triggered and stateless: every reconcile derives everything from the CR and the
 //!   cluster; the only runtime state is the per-Whisk error count of [`backoff`].
-//! - Triggers: the Whisk itself, metadata watches on the children the operator labels
-//!   (StatefulSets, Deployments, Jobs, CronJobs, Services, ConfigMaps, Secrets, ServiceAccounts,
-//!   Roles, RoleBindings, Ingresses) and the `openwhisk-runtimes` ConfigMap; debounced 1 s.
+//! - Triggers: the Whisk itself, metadata watches on the children the operator labels (every
+//!   namespaced kind a component declares it creates, `components::created_kinds`) and the
+//!   `openwhisk-runtimes` ConfigMap; debounced 1 s.
 //! - Never waits inside a reconcile: requeue after 10 s while something is progressing, after
 //!   5 min otherwise (drift check); errors back off per Whisk from 1 s doubling to 5 min.
 //! - Writes only what changed: objects whose content hash is unchanged are skipped, the status
@@ -36,13 +36,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
-use k8s_openapi::api::networking::v1::Ingress;
-use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::core::DeserializeGuard;
+use kube::api::DynamicObject;
+use kube::core::{ApiResource, DeserializeGuard, GroupVersionKind};
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
@@ -50,8 +47,8 @@ use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::apply::{Applier, ApplyError, LABEL_MANAGED_BY, MANAGER};
-use crate::components::ComponentRender;
-use crate::config::{ClusterFacts, GeneratedSecrets};
+use crate::components::{ComponentRender, RenderError};
+use crate::config::{ClusterFacts, GeneratedSecrets, RUNTIMES_CONFIGMAP};
 use crate::health::Health;
 use crate::leader::{LeaderError, LeaseLock};
 use crate::metrics::Metrics;
@@ -59,12 +56,9 @@ use crate::telemetry::LogFormat;
 
 pub use crate::crd::Whisk;
 
-/// Name of the ConfigMap whose changes re-trigger the Whisk(s) of its namespace.
-pub const RUNTIMES_CONFIGMAP: &str = "openwhisk-runtimes";
-
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{what}: {source}")]
+    #[error("{what}: {}", crate::apply::describe(.source))]
     Kube {
         what: &'static str,
         #[source]
@@ -180,9 +174,10 @@ impl Default for DaemonOptions {
 }
 
 /// Turns a Whisk (plus cluster facts and generated passwords) into the components to deploy.
-/// An `Err` is an invalid spec: reported in the status, nothing applied or deleted.
-/// The operator uses [`render_whisk`]; tests can substitute their own.
-pub type RenderFn = dyn Fn(&Whisk, &ClusterFacts, &GeneratedSecrets) -> Result<Vec<ComponentRender>, String>
+/// An `Err` is reported in the status (an invalid spec as NotValid, an operator defect as
+/// Degraded) and nothing is applied or deleted. The operator uses [`render_whisk`]; tests can
+/// substitute their own.
+pub type RenderFn = dyn Fn(&Whisk, &ClusterFacts, &GeneratedSecrets) -> Result<Vec<ComponentRender>, RenderError>
     + Send
     + Sync;
 
@@ -191,10 +186,9 @@ pub fn render_whisk(
     whisk: &Whisk,
     facts: &ClusterFacts,
     secrets: &GeneratedSecrets,
-) -> Result<Vec<ComponentRender>, String> {
-    let cfg =
-        crate::config::Config::from_whisk(whisk, facts, secrets).map_err(|e| e.to_string())?;
-    crate::components::render_all(&cfg).map_err(|e| e.to_string())
+) -> Result<Vec<ComponentRender>, RenderError> {
+    let cfg = crate::config::Config::from_whisk(whisk, facts, secrets)?;
+    crate::components::render_all(&cfg)
 }
 
 /// Shared by every reconcile.
@@ -316,18 +310,22 @@ pub async fn run(
     let runtimes_watch = watcher::Config::default()
         .fields(&format!("metadata.name={RUNTIMES_CONFIGMAP}"))
         .any_semantic();
+    let mut controller = controller;
+    // A change of any child wakes its Whisk (metadata watches: small, and kinds of CRDs not
+    // installed in the cluster fail their watch without stopping the others).
+    for kind in crate::components::created_kinds()
+        .into_iter()
+        .filter(|k| k.namespaced)
+    {
+        let gvk = GroupVersionKind::gvk(kind.group, kind.version, kind.kind);
+        let resource = ApiResource::from_gvk_with_plural(&gvk, kind.plural);
+        let api: Api<DynamicObject> = match ns {
+            Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+            None => Api::all_with(client.clone(), &resource),
+        };
+        controller = controller.owns_with(api, resource, child_watch());
+    }
     let controller = controller
-        .owns(api_for::<StatefulSet>(&client, ns), child_watch())
-        .owns(api_for::<Deployment>(&client, ns), child_watch())
-        .owns(api_for::<Job>(&client, ns), child_watch())
-        .owns(api_for::<CronJob>(&client, ns), child_watch())
-        .owns(api_for::<Service>(&client, ns), child_watch())
-        .owns(api_for::<ConfigMap>(&client, ns), child_watch())
-        .owns(api_for::<Secret>(&client, ns), child_watch())
-        .owns(api_for::<ServiceAccount>(&client, ns), child_watch())
-        .owns(api_for::<Role>(&client, ns), child_watch())
-        .owns(api_for::<RoleBinding>(&client, ns), child_watch())
-        .owns(api_for::<Ingress>(&client, ns), child_watch())
         .watches(
             api_for::<ConfigMap>(&client, ns),
             runtimes_watch,

@@ -1,13 +1,18 @@
 //! One reconcile of one Whisk. Never blocks on a rollout: it applies what is rendered, looks at
 //! readiness once, writes the status if it changed and requeues (soon while something is in
 //! progress, every few minutes otherwise as a drift check).
+//!
+//! [`apply_whisk`] reads as its steps: [`read_inputs`] (cluster facts, generated passwords),
+//! render (pure, through `Context::render`), [`Plan::new`] (prepare objects, what to keep),
+//! one LIST per kind, [`install`] per component (apply, readiness, failed setup Jobs), [`prune`],
+//! then [`report`] (Events, status, when to look again).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::ObjectReference;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use kube::api::{DynamicObject, Patch, PatchParams};
 use kube::core::{ApiResource, DeserializeGuard, error_boundary::InvalidObject};
 use kube::runtime::controller::Action;
@@ -19,11 +24,11 @@ use serde_json::{Value, json};
 use super::status::{ComponentOutcome, Outcome, Verdict, desired_status, needs_write};
 use super::{Context, Error, Whisk, facts, secrets};
 use crate::apply::{
-    ApplyReport, ComponentHealth, MANAGER, ObjectKey, OwnerInfo, evaluate_detailed, kinds_of,
-    prepare,
+    ApplyReport, ComponentHealth, LiveIndex, MANAGER, ObjectKey, OwnerInfo, kinds_of, prepare,
 };
-use crate::components::ComponentRender;
-use crate::config::GENERATED_SECRET_NAME;
+use crate::components::{ComponentRender, RenderError, RenderedComponent};
+use crate::config::{ClusterFacts, GENERATED_SECRET_NAME, GeneratedSecrets};
+use crate::crd::WhiskStatus;
 
 /// Our finalizer: cluster-scoped children (which garbage collection cannot reach through an
 /// ownerReference) are deleted before the Whisk goes away.
@@ -169,10 +174,10 @@ pub fn finalizer_removal_patch(meta: &ObjectMeta, names: &[&str]) -> Option<Valu
 async fn write_status(
     ctx: &Context,
     meta: &ObjectMeta,
-    previous: &Value,
+    previous: &WhiskStatus,
     verdict: &Verdict,
 ) -> Result<bool, Error> {
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
     let desired = desired_status(verdict, previous, meta.generation, &now);
     if !needs_write(previous, &desired) {
         return Ok(false);
@@ -238,13 +243,16 @@ async fn reconcile_malformed(invalid: &InvalidObject, ctx: &Context) -> Result<A
     };
     let api: Api<DynamicObject> =
         Api::namespaced_with(ctx.client.clone(), namespace, &whisk_resource());
-    let previous = api
+    // Lenient: a status this version cannot read is treated as empty, never as an error.
+    let previous: WhiskStatus = api
         .get_opt(name)
         .await
         .map_err(kube_err("read whisk"))?
         .and_then(|o| o.data.get("status").cloned())
-        .unwrap_or(Value::Null);
+        .and_then(|status| serde_json::from_value(status).ok())
+        .unwrap_or_default();
     let message = format!("the Whisk does not match the schema: {}", invalid.error);
+    tracing::warn!(whisk = %key_of(meta), %message, "malformed Whisk: nothing applied");
     if write_status(ctx, meta, &previous, &Verdict::Invalid(message.clone())).await? {
         publish(ctx, meta, EventType::Warning, "InvalidSpec", message).await;
     }
@@ -271,29 +279,26 @@ fn owner_of(whisk: &Whisk) -> Result<OwnerInfo, Error> {
     })
 }
 
-async fn invalid_spec(
+/// The render failed: say why (the user's spec, or the operator's defect), touch nothing.
+async fn reject(
     ctx: &Context,
     whisk: &Whisk,
-    previous: &Value,
-    message: String,
+    previous: &WhiskStatus,
+    err: RenderError,
 ) -> Result<Action, Error> {
-    tracing::warn!(whisk = %key_of(whisk.meta()), %message, "invalid spec: nothing applied");
-    if write_status(
-        ctx,
-        whisk.meta(),
-        previous,
-        &Verdict::Invalid(message.clone()),
-    )
-    .await?
-    {
-        publish(
-            ctx,
-            whisk.meta(),
-            EventType::Warning,
-            "InvalidSpec",
-            message,
-        )
-        .await;
+    let (verdict, reason) = if err.is_invalid_input() {
+        tracing::warn!(whisk = %key_of(whisk.meta()), error = %err, "invalid spec: nothing applied");
+        (Verdict::Invalid(err.to_string()), "InvalidSpec")
+    } else {
+        tracing::error!(whisk = %key_of(whisk.meta()), error = ?err, "operator error while rendering: nothing applied");
+        (Verdict::Defect(err.to_string()), "OperatorError")
+    };
+    let message = match &verdict {
+        Verdict::Invalid(m) | Verdict::Defect(m) => m.clone(),
+        Verdict::Components(_) => String::new(),
+    };
+    if write_status(ctx, whisk.meta(), previous, &verdict).await? {
+        publish(ctx, whisk.meta(), EventType::Warning, reason, message).await;
     }
     Ok(Action::requeue(REQUEUE_SETTLED))
 }
@@ -302,179 +307,243 @@ async fn invalid_spec(
 /// component → prune → status.
 pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> {
     let owner = owner_of(whisk)?;
-    let whisk_json = serde_json::to_value(whisk).map_err(Error::Serialize)?;
-    let previous = whisk_json.get("status").cloned().unwrap_or(Value::Null);
-    let ingresslb = whisk_json
-        .pointer("/spec/nuvolaris/ingresslb")
-        .and_then(Value::as_str)
+    let previous = whisk.status.clone().unwrap_or_default();
+    let (facts, generated) = read_inputs(whisk, &owner, ctx).await?;
+    let renders = match (ctx.render)(whisk, &facts, &generated) {
+        Ok(renders) => renders,
+        Err(err) => return reject(ctx, whisk, &previous, err).await,
+    };
+    let plan = Plan::new(renders, &owner);
+    let index = ctx.applier.index(&owner, &plan.kinds, false).await?;
+    let keep = plan.keep(&index);
+    let mut run = Run::default();
+    let mut outcomes = Vec::new();
+    for render in plan.renders {
+        let id = render.id();
+        let outcome = match render {
+            ComponentRender::Disabled(_) => Outcome::Disabled,
+            ComponentRender::NotImplemented(_) => Outcome::NotImplemented,
+            ComponentRender::Unsupported { reason, .. } => Outcome::Unsupported(reason),
+            ComponentRender::Rendered(component) => install(ctx, component, &index, &mut run).await,
+        };
+        outcomes.push(ComponentOutcome { id, outcome });
+    }
+    prune(ctx, &index, &keep, &mut run).await;
+    report(ctx, whisk, &previous, Verdict::Components(outcomes), run).await
+}
+
+/// What the render step needs from the cluster: its facts and the generated passwords (created
+/// when missing).
+async fn read_inputs(
+    whisk: &Whisk,
+    owner: &OwnerInfo,
+    ctx: &Context,
+) -> Result<(ClusterFacts, GeneratedSecrets), Error> {
+    let ingresslb = whisk
+        .spec
+        .nuvolaris
+        .as_ref()
+        .and_then(|n| n.ingresslb.as_deref())
         .filter(|v| *v != "auto");
     let facts = facts::read(&ctx.client, &owner.namespace, ingresslb).await?;
-    let (generated, wrote_secret) = secrets::ensure(&ctx.client, &owner).await?;
+    let keys = crate::components::generated_secret_keys();
+    let (generated, wrote_secret) = secrets::ensure(&ctx.client, owner, &keys).await?;
     if wrote_secret {
         ctx.metrics.wrote(1);
     }
+    Ok((facts, generated))
+}
 
-    let renders = match (ctx.render)(whisk, &facts, &generated) {
-        Ok(renders) => renders,
-        Err(message) => return invalid_spec(ctx, whisk, &previous, message).await,
-    };
+/// The rendered installation, prepared for apply (pure): the objects with the operator's
+/// labels and owner, and the kinds to look at, so one LIST per kind serves apply and prune.
+struct Plan {
+    renders: Vec<ComponentRender>,
+    /// What prune must leave: every rendered object and the generated Secret.
+    rendered: BTreeSet<ObjectKey>,
+    /// Components enabled but not rendered (not implemented, or unsupported as configured):
+    /// their live objects are kept, so a configuration this version cannot install never
+    /// tears down what runs.
+    kept_components: Vec<&'static str>,
+    kinds: Vec<(String, String)>,
+}
 
-    // Prepare everything first (pure): the keep set and the kinds to look at are known before
-    // any call, so one LIST per kind serves both the apply and the prune.
-    let renders: Vec<ComponentRender> = renders
-        .into_iter()
-        .map(|render| match render {
-            ComponentRender::Rendered(mut component) => {
-                component.objects = prepare(component.objects, &owner, component.name);
-                ComponentRender::Rendered(component)
-            }
-            other => other,
-        })
-        .collect();
-    let mut keep = BTreeSet::from([ObjectKey {
-        group: String::new(),
-        kind: "Secret".into(),
-        namespace: Some(owner.namespace.clone()),
-        name: GENERATED_SECRET_NAME.into(),
-    }]);
-    let mut kinds = Vec::new();
-    for render in &renders {
-        if let ComponentRender::Rendered(component) = render {
-            keep.extend(component.objects.iter().filter_map(ObjectKey::of));
-            kinds.extend(kinds_of(&component.objects));
+impl Plan {
+    fn new(renders: Vec<ComponentRender>, owner: &OwnerInfo) -> Plan {
+        let mut rendered = BTreeSet::from([ObjectKey {
+            group: String::new(),
+            kind: "Secret".into(),
+            namespace: Some(owner.namespace.clone()),
+            name: GENERATED_SECRET_NAME.into(),
+        }]);
+        let mut kinds = Vec::new();
+        let mut kept_components = Vec::new();
+        let renders = renders
+            .into_iter()
+            .map(|render| match render {
+                ComponentRender::Rendered(mut component) => {
+                    component.objects = prepare(component.objects, owner, component.id.key());
+                    rendered.extend(component.objects.iter().filter_map(ObjectKey::of));
+                    kinds.extend(kinds_of(&component.objects));
+                    ComponentRender::Rendered(component)
+                }
+                other => {
+                    if !matches!(other, ComponentRender::Disabled(_)) {
+                        kept_components.push(other.id().key());
+                    }
+                    other
+                }
+            })
+            .collect();
+        Plan {
+            renders,
+            rendered,
+            kept_components,
+            kinds,
         }
     }
-    let index = ctx
+
+    /// The objects prune must leave alone.
+    fn keep(&self, index: &LiveIndex) -> BTreeSet<ObjectKey> {
+        let mut keep = self.rendered.clone();
+        for component in &self.kept_components {
+            keep.extend(index.component_keys(component).cloned());
+        }
+        keep
+    }
+}
+
+/// What one reconcile did, across components.
+#[derive(Default)]
+struct Run {
+    total: ApplyReport,
+    /// Components that had something written.
+    changed: Vec<&'static str>,
+    errors: Vec<String>,
+    /// When a failed setup Job is due for another run.
+    retry_in: Option<Duration>,
+}
+
+/// Applies one component's objects, then judges its readiness and re-runs failed setup Jobs
+/// that are due.
+async fn install(
+    ctx: &Context,
+    component: RenderedComponent,
+    index: &LiveIndex,
+    run: &mut Run,
+) -> Outcome {
+    let started = Instant::now();
+    let key = component.id.key();
+    let outcome = match ctx
         .applier
-        .index(&owner.namespace, &owner.name, &kinds, false)
-        .await?;
-
-    let mut outcomes = Vec::new();
-    let mut total = ApplyReport::default();
-    let mut changed = Vec::new();
-    let mut errors = Vec::new();
-    // When a failed setup Job is due for another run.
-    let mut retry_in: Option<Duration> = None;
-    for render in renders {
-        let (name, outcome) = match render {
-            ComponentRender::Disabled { name } => (name, Outcome::Disabled),
-            ComponentRender::NotImplemented { name } => (name, Outcome::NotImplemented),
-            ComponentRender::Rendered(component) => {
-                let started = Instant::now();
-                let objects = component.objects;
-                let outcome = match ctx.applier.apply_all_with(&objects, Some(&index)).await {
-                    Ok(report) => {
-                        if report.writes() > 0 {
-                            changed.push(component.name);
-                        }
-                        total.add(&report);
-                        if report.pending > 0 {
-                            Outcome::Progressing(
-                                "waiting for replaced objects to be deleted".into(),
-                            )
-                        } else {
-                            match evaluate_detailed(&ctx.client, &objects).await {
-                                Ok(evaluation) => {
-                                    match ctx
-                                        .applier
-                                        .retry_failed_jobs(&evaluation.failed_jobs)
-                                        .await
-                                    {
-                                        Ok((retried, wait)) => {
-                                            total.add(&retried);
-                                            if let Some(wait) = wait {
-                                                retry_in = Some(
-                                                    retry_in
-                                                        .map_or(wait, |r: Duration| r.min(wait)),
-                                                );
-                                            } else if retried.recreated > 0 {
-                                                retry_in = Some(REQUEUE_PROGRESSING);
-                                            }
-                                        }
-                                        Err(err) => {
-                                            errors.push(format!("{}: {err}", component.name))
-                                        }
-                                    }
-                                    match evaluation.health {
-                                        ComponentHealth::Ready => Outcome::Ready,
-                                        ComponentHealth::Progressing(m) => Outcome::Progressing(m),
-                                        ComponentHealth::Failed(m) => Outcome::Failed(m),
-                                    }
-                                }
-                                Err(err) => {
-                                    errors.push(format!("{}: {err}", component.name));
-                                    Outcome::Progressing(format!("readiness unknown: {err}"))
-                                }
-                            }
-                        }
-                    }
-                    Err(err) => {
-                        errors.push(format!("{}: {err}", component.name));
-                        Outcome::Failed(err.to_string())
-                    }
-                };
-                ctx.metrics
-                    .component_done(component.name, started.elapsed().as_secs_f64());
-                (component.name, outcome)
+        .apply_all_with(&component.objects, Some(index))
+        .await
+    {
+        Err(err) => {
+            tracing::warn!(component = key, error = ?err, "apply failed");
+            run.errors.push(format!("{key}: {err}"));
+            Outcome::Failed(err.to_string())
+        }
+        Ok(report) => {
+            if report.writes() > 0 {
+                run.changed.push(key);
             }
+            run.total.add(&report);
+            if report.pending > 0 {
+                Outcome::Progressing("waiting for replaced objects to be deleted".into())
+            } else {
+                readiness(ctx, &component, run).await
+            }
+        }
+    };
+    ctx.metrics
+        .component_done(key, started.elapsed().as_secs_f64());
+    outcome
+}
+
+async fn readiness(ctx: &Context, component: &RenderedComponent, run: &mut Run) -> Outcome {
+    let key = component.id.key();
+    let evaluation = match crate::apply::evaluate(&ctx.client, &component.objects).await {
+        Ok(evaluation) => evaluation,
+        Err(err) => {
+            tracing::warn!(component = key, error = ?err, "readiness unknown");
+            run.errors.push(format!("{key}: {err}"));
+            return Outcome::Progressing(format!("readiness unknown: {err}"));
+        }
+    };
+    match ctx.applier.retry_failed_jobs(&evaluation.failed_jobs).await {
+        Ok((retried, wait)) => {
+            run.total.add(&retried);
+            let due = wait.or((retried.recreated > 0).then_some(REQUEUE_PROGRESSING));
+            if let Some(due) = due {
+                run.retry_in = Some(run.retry_in.map_or(due, |r| r.min(due)));
+            }
+        }
+        Err(err) => {
+            tracing::warn!(component = key, error = ?err, "cannot re-run a failed setup Job");
+            run.errors.push(format!("{key}: {err}"));
+        }
+    }
+    match evaluation.health {
+        ComponentHealth::Ready => Outcome::Ready,
+        ComponentHealth::Progressing(m) => Outcome::Progressing(m),
+        ComponentHealth::Failed(m) => Outcome::Failed(m),
+    }
+}
+
+/// Deletes the labelled children the render no longer contains. Runs even when a component
+/// failed: what to keep comes from the render, not from the apply.
+async fn prune(ctx: &Context, index: &LiveIndex, keep: &BTreeSet<ObjectKey>, run: &mut Run) {
+    match ctx.applier.prune_indexed(index, keep).await {
+        Ok(report) => run.total.add(&report),
+        Err(err) => {
+            tracing::warn!(error = ?err, "prune failed");
+            run.errors.push(format!("prune: {err}"));
+        }
+    }
+}
+
+/// Events and status for what the reconcile did, and when to look again.
+async fn report(
+    ctx: &Context,
+    whisk: &Whisk,
+    previous: &WhiskStatus,
+    verdict: Verdict,
+    run: Run,
+) -> Result<Action, Error> {
+    ctx.metrics.wrote(run.total.writes());
+    if run.total.writes() > 0 {
+        let changed = if run.changed.is_empty() {
+            "none".to_string()
+        } else {
+            run.changed.join(", ")
         };
-        outcomes.push(ComponentOutcome {
-            name: name.to_string(),
-            outcome,
-        });
+        let note = format!(
+            "applied {} objects, deleted {} (components changed: {changed})",
+            run.total.applied + run.total.recreated,
+            run.total.deleted,
+        );
+        publish(ctx, whisk.meta(), EventType::Normal, "Applied", note).await;
     }
 
-    // Prune even when a component failed: `keep` comes from the render, not from the apply.
-    match ctx.applier.prune_indexed(&index, &keep).await {
-        Ok(report) => total.add(&report),
-        Err(err) => errors.push(format!("prune: {err}")),
-    }
-    ctx.metrics.wrote(total.writes());
-    if total.writes() > 0 {
-        publish(
-            ctx,
-            whisk.meta(),
-            EventType::Normal,
-            "Applied",
-            format!(
-                "applied {} objects, deleted {} (components changed: {})",
-                total.applied + total.recreated,
-                total.deleted,
-                if changed.is_empty() {
-                    "none".to_string()
-                } else {
-                    changed.join(", ")
-                }
-            ),
-        )
-        .await;
-    }
-
-    let verdict = Verdict::Components(outcomes);
     let summary = verdict.summary();
-    if write_status(ctx, whisk.meta(), &previous, &verdict).await? {
+    if write_status(ctx, whisk.meta(), previous, &verdict).await? {
         if !summary.failed.is_empty() {
+            let note = summary.failed.join("; ");
             publish(
                 ctx,
                 whisk.meta(),
                 EventType::Warning,
                 "ComponentFailed",
-                summary.failed.join("; "),
+                note,
             )
             .await;
         } else if summary.ready {
-            publish(
-                ctx,
-                whisk.meta(),
-                EventType::Normal,
-                "Ready",
-                "every enabled component is ready".into(),
-            )
-            .await;
+            let note = "every enabled component is ready".into();
+            publish(ctx, whisk.meta(), EventType::Normal, "Ready", note).await;
         }
     }
-    if !errors.is_empty() {
-        let message = errors.join("; ");
+    if !run.errors.is_empty() {
+        let message = run.errors.join("; ");
         publish(
             ctx,
             whisk.meta(),
@@ -485,9 +554,9 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         .await;
         return Err(Error::Components(message));
     }
-    if !summary.waiting.is_empty() || total.pending > 0 {
+    if !summary.waiting.is_empty() || run.total.pending > 0 {
         Ok(Action::requeue(REQUEUE_PROGRESSING))
-    } else if let Some(retry_in) = retry_in {
+    } else if let Some(retry_in) = run.retry_in {
         Ok(Action::requeue(retry_in.min(REQUEUE_SETTLED)))
     } else {
         Ok(Action::requeue(REQUEUE_SETTLED))
@@ -510,8 +579,15 @@ pub async fn cleanup(meta: &ObjectMeta, ctx: &Context) -> Result<Action, Error> 
         })
         .unwrap_or(0);
     let remaining = CLEANUP_DEADLINE.saturating_sub(Duration::from_secs(waited));
+    let owner = OwnerInfo {
+        api_version: Whisk::api_version(&()).into_owned(),
+        kind: Whisk::kind(&()).into_owned(),
+        name: name.to_owned(),
+        uid: meta.uid.clone().unwrap_or_default(),
+        namespace: namespace.to_owned(),
+    };
     let keep_nothing = BTreeSet::new();
-    let prune = ctx.applier.prune(namespace, name, &keep_nothing, &[], true);
+    let prune = ctx.applier.prune(&owner, &keep_nothing, &[], true);
     let result = match tokio::time::timeout(remaining.max(Duration::from_secs(1)), prune).await {
         Ok(Ok(report)) => {
             ctx.metrics.wrote(report.writes());

@@ -11,19 +11,25 @@ use serde_json::json;
 
 use super::Error;
 use crate::apply::{MANAGER, OwnerInfo, operator_labels};
-use crate::config::{
-    GENERATED_SECRET_KEYS, GENERATED_SECRET_NAME, GeneratedSecrets, generate_secret_value,
-};
+use crate::config::{GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets};
 
 /// Component label of the generated Secret.
 pub const SECRET_COMPONENT: &str = "operator";
 
-/// Keys of [`GENERATED_SECRET_KEYS`] missing from `existing`.
-pub fn missing_keys(existing: &BTreeMap<String, String>) -> Vec<&'static str> {
-    GENERATED_SECRET_KEYS
-        .iter()
+/// The `keys` missing from `existing`.
+pub fn missing_keys(
+    keys: &[GeneratedKey],
+    existing: &BTreeMap<String, String>,
+) -> Vec<GeneratedKey> {
+    keys.iter()
         .copied()
-        .filter(|key| !existing.contains_key(*key))
+        .filter(|key| !existing.contains_key(key.name))
+        .collect()
+}
+
+fn generate(keys: &[GeneratedKey]) -> BTreeMap<String, String> {
+    keys.iter()
+        .map(|key| (key.name.to_owned(), key.generate()))
         .collect()
 }
 
@@ -33,9 +39,13 @@ fn decode(data: BTreeMap<String, ByteString>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Returns the generated passwords of `owner`, creating the Secret or its missing keys first.
+/// Returns the generated passwords of `owner`, creating the Secret or its missing `keys` first.
 /// The second value says whether anything was written.
-pub async fn ensure(client: &Client, owner: &OwnerInfo) -> Result<(GeneratedSecrets, bool), Error> {
+pub async fn ensure(
+    client: &Client,
+    owner: &OwnerInfo,
+    keys: &[GeneratedKey],
+) -> Result<(GeneratedSecrets, bool), Error> {
     let api = Api::<Secret>::namespaced(client.clone(), &owner.namespace);
     let existing = api
         .get_opt(GENERATED_SECRET_NAME)
@@ -45,10 +55,7 @@ pub async fn ensure(client: &Client, owner: &OwnerInfo) -> Result<(GeneratedSecr
             source,
         })?;
     let Some(existing) = existing else {
-        let values: BTreeMap<String, String> = GENERATED_SECRET_KEYS
-            .iter()
-            .map(|key| (key.to_string(), generate_secret_value(key)))
-            .collect();
+        let values = generate(keys);
         let secret: Secret = serde_json::from_value(json!({
             "apiVersion": "v1",
             "kind": "Secret",
@@ -87,14 +94,11 @@ pub async fn ensure(client: &Client, owner: &OwnerInfo) -> Result<(GeneratedSecr
         return Ok((GeneratedSecrets(values), true));
     };
     let mut values = decode(existing.data.unwrap_or_default());
-    let missing = missing_keys(&values);
+    let missing = missing_keys(keys, &values);
     if missing.is_empty() {
         return Ok((GeneratedSecrets(values), false));
     }
-    let added: BTreeMap<String, String> = missing
-        .iter()
-        .map(|key| (key.to_string(), generate_secret_value(key)))
-        .collect();
+    let added = generate(&missing);
     // A merge patch adds keys and leaves every existing value alone.
     api.patch(
         GENERATED_SECRET_NAME,
@@ -109,7 +113,7 @@ pub async fn ensure(client: &Client, owner: &OwnerInfo) -> Result<(GeneratedSecr
         what: "add generated secret keys",
         source,
     })?;
-    tracing::info!(keys = ?missing, "generated missing passwords");
+    tracing::info!(keys = ?missing.iter().map(|k| k.name).collect::<Vec<_>>(), "generated missing passwords");
     values.extend(added);
     Ok((GeneratedSecrets(values), true))
 }
@@ -120,12 +124,13 @@ mod tests {
 
     #[test]
     fn only_absent_keys_are_missing() {
+        let keys = crate::components::generated_secret_keys();
         let mut existing: BTreeMap<String, String> = BTreeMap::new();
-        assert_eq!(missing_keys(&existing).len(), GENERATED_SECRET_KEYS.len());
+        assert_eq!(missing_keys(&keys, &existing).len(), keys.len());
         existing.insert("couchdb-admin-password".into(), "kept".into());
-        let missing = missing_keys(&existing);
-        assert!(!missing.contains(&"couchdb-admin-password"));
-        assert_eq!(missing.len(), GENERATED_SECRET_KEYS.len() - 1);
+        let missing = missing_keys(&keys, &existing);
+        assert!(!missing.iter().any(|k| k.name == "couchdb-admin-password"));
+        assert_eq!(missing.len(), keys.len() - 1);
     }
 
     #[test]

@@ -7,18 +7,22 @@
 //! The committed `deploy/crds/crds.yaml` is [`crds_yaml`]'s output; a test
 //! fails when it drifts (regenerate with `UPDATE_CRDS=1 cargo test --test crd_samples`).
 
+mod component;
 mod status;
 mod types;
 mod user;
 mod whisk;
 mod workflows;
 
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceColumnDefinition, CustomResourceDefinition,
+};
 use kube::CustomResourceExt;
 
+pub use component::ComponentId;
 pub use status::{
-    ComponentState, ControllerState, WhiskCreateStatus, WhiskStatus, WhiskUserStatus,
-    WorkflowsStatus,
+    ComponentState, ControllerState, LEGACY_STATUS_KEYS, WhiskCreateStatus, WhiskStatus,
+    WhiskUserStatus, WorkflowsStatus,
 };
 pub use types::{
     ApiProtocol, KubeFlavour, LoggingLevel, NumberOrString, PORT_RULE, PORT_RULE_MESSAGE,
@@ -35,7 +39,34 @@ pub const VERSION: &str = "v1";
 
 /// The operator's CRDs, in a fixed order: Whisk, WhiskUser, Workflows.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![Whisk::crd(), WhiskUser::crd(), Workflows::crd()]
+    vec![whisk_crd(), WhiskUser::crd(), Workflows::crd()]
+}
+
+/// The Whisk CRD with its printer columns: the overall status, then one column per
+/// [`ComponentId::PRINTED`] component.
+pub fn whisk_crd() -> CustomResourceDefinition {
+    let column = |name: String, path: String| CustomResourceColumnDefinition {
+        description: Some(name.clone()),
+        json_path: path,
+        name,
+        priority: Some(0),
+        type_: "string".to_owned(),
+        ..CustomResourceColumnDefinition::default()
+    };
+    let mut columns = vec![column(
+        "Status".to_owned(),
+        ".status.whisk_create.controller".to_owned(),
+    )];
+    columns.extend(
+        ComponentId::PRINTED
+            .iter()
+            .map(|c| column(c.column(), format!(".status.whisk_create.{}", c.key()))),
+    );
+    let mut crd = Whisk::crd();
+    for version in &mut crd.spec.versions {
+        version.additional_printer_columns = Some(columns.clone());
+    }
+    crd
 }
 
 /// [`crds`] as one multi-document YAML stream, deterministic byte for byte
@@ -126,7 +157,7 @@ mod tests {
 
     #[test]
     fn whisk_printer_columns_read_whisk_create_in_the_original_order() {
-        let crd = Whisk::crd();
+        let crd = whisk_crd();
         let columns = version_of(&crd)
             .additional_printer_columns
             .clone()
@@ -134,9 +165,9 @@ mod tests {
         let paths: Vec<_> = columns.iter().map(|c| c.json_path.as_str()).collect();
         let mut expected = vec![".status.whisk_create.controller".to_string()];
         expected.extend(
-            WhiskCreateStatus::PRINTED_COMPONENTS
+            ComponentId::PRINTED
                 .iter()
-                .map(|c| format!(".status.whisk_create.{c}")),
+                .map(|c| format!(".status.whisk_create.{}", c.key())),
         );
         assert_eq!(paths, expected);
         assert_eq!(columns[0].name, "Status");
@@ -288,20 +319,26 @@ mod tests {
         let status: WhiskStatus = serde_json::from_value(original.clone()).expect("parses");
         let create = status.whisk_create.clone().expect("whisk_create");
         assert_eq!(create.controller, Some(ControllerState::Ready));
-        assert_eq!(create.whisk_system, Some(ComponentState::On));
-        assert_eq!(create.postgres, Some(ComponentState::Error));
+        assert_eq!(create.extra.get("whisk-system"), Some(&json!("on")));
+        assert_eq!(
+            create.get(ComponentId::Postgres),
+            Some(ComponentState::Error)
+        );
         assert_eq!(create.extra.get("something-new"), Some(&json!("on")));
         assert_eq!(serde_json::to_value(&status).expect("ser"), original);
     }
 
     #[test]
-    fn whisk_create_status_sets_by_key() {
+    fn whisk_create_status_sets_by_component() {
         let mut create = WhiskCreateStatus::default();
-        assert!(create.set("whisk-system", ComponentState::On));
-        assert!(create.set("static", ComponentState::Off));
-        assert!(!create.set("nonsense", ComponentState::On));
+        create.set(ComponentId::Static, ComponentState::Off);
+        create.set(ComponentId::Preloader, ComponentState::On);
         let value = serde_json::to_value(&create).expect("ser");
-        assert_eq!(value, json!({"static": "off", "whisk-system": "on"}));
+        assert_eq!(value, json!({"static": "off", "preloader": "on"}));
+        for id in ComponentId::ALL {
+            assert_eq!(ComponentId::from_key(id.key()), Some(*id), "{id}");
+        }
+        assert_eq!(ComponentId::from_key("nonsense"), None);
         assert_eq!(
             ControllerState::parse("NotValid"),
             ControllerState::NotValid

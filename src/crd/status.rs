@@ -14,6 +14,9 @@ use std::fmt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::json;
+
+use super::ComponentId;
 
 /// State of one component in `status.whisk_create`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -196,154 +199,119 @@ pub struct WhiskStatus {
     pub observed_generation: Option<i64>,
 }
 
-/// `status.whisk_create`: one entry per component plus `controller`.
-///
-/// Keys are exactly the original's (including `whisk-system` and
-/// `preloader`); values the original never wrote (`endpoint`, `issuer`,
-/// `ingress` are set internally) are typed the same way.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(default)]
-#[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+/// Keys of `status.whisk_create` that the original wrote but that are not components of this
+/// operator: `issuer` (its TLS step wrote both `issuer` and `tls`), `ingress` (never updated) and
+/// `whisk-system` (the system actions, not deployed by this version yet). Declared in the schema
+/// so that old statuses stay readable; values are kept as written.
+pub const LEGACY_STATUS_KEYS: [(&str, &str); 3] = [
+    (
+        "issuer",
+        "Certificate issuer (written by the original operator).",
+    ),
+    ("ingress", "Ingress (written by the original operator)."),
+    ("whisk-system", "whisk-system actions."),
+];
+
+/// `status.whisk_create`: `controller` (the overall state) plus one entry per component, keyed
+/// by [`ComponentId::key`]. Keys this version does not know are kept verbatim in `extra`.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WhiskCreateStatus {
     /// Overall state: Ready, NotValid, ...
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub controller: Option<ControllerState>,
-    /// OpenWhisk controller.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub openwhisk: Option<ComponentState>,
-    /// Invoker.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invoker: Option<ComponentState>,
-    /// CouchDB.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub couchdb: Option<ComponentState>,
-    /// Kafka.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kafka: Option<ComponentState>,
-    /// Redis.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redis: Option<ComponentState>,
-    /// MongoDB.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mongodb: Option<ComponentState>,
-    /// Cron.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cron: Option<ComponentState>,
-    /// TLS.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<ComponentState>,
-    /// API endpoint.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<ComponentState>,
-    /// Certificate issuer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<ComponentState>,
-    /// Ingress.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<ComponentState>,
-    /// MinIO.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub minio: Option<ComponentState>,
-    /// Static content.
-    #[serde(rename = "static", skip_serializing_if = "Option::is_none")]
-    pub static_: Option<ComponentState>,
-    /// Zookeeper.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub zookeeper: Option<ComponentState>,
-    /// Quota checker.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quota: Option<ComponentState>,
-    /// etcd.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub etcd: Option<ComponentState>,
-    /// Milvus.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub milvus: Option<ComponentState>,
-    /// Runtime preloader.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preloader: Option<ComponentState>,
-    /// Registry.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub registry: Option<ComponentState>,
-    /// SeaweedFS.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seaweedfs: Option<ComponentState>,
-    /// PostgreSQL.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub postgres: Option<ComponentState>,
-    /// Monitoring.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub monitoring: Option<ComponentState>,
-    /// whisk-system actions.
-    #[serde(rename = "whisk-system", skip_serializing_if = "Option::is_none")]
-    pub whisk_system: Option<ComponentState>,
-    /// Keys this version does not know, kept verbatim.
-    #[serde(flatten)]
-    #[schemars(skip)]
+    pub components: BTreeMap<ComponentId, ComponentState>,
+    /// Keys that are not components of this version (see [`LEGACY_STATUS_KEYS`]), kept verbatim.
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 impl WhiskCreateStatus {
-    /// Component keys in the order of the original's printer columns (after `controller`).
-    pub const PRINTED_COMPONENTS: [&'static str; 17] = [
-        "openwhisk",
-        "invoker",
-        "couchdb",
-        "kafka",
-        "mongodb",
-        "redis",
-        "cron",
-        "tls",
-        "minio",
-        "postgres",
-        "quota",
-        "monitoring",
-        "static",
-        "etcd",
-        "milvus",
-        "registry",
-        "seaweedfs",
-    ];
-
-    /// Mutable slot of a component by its status key, `None` for unknown keys.
-    pub fn slot_mut(&mut self, key: &str) -> Option<&mut Option<ComponentState>> {
-        Some(match key {
-            "openwhisk" => &mut self.openwhisk,
-            "invoker" => &mut self.invoker,
-            "couchdb" => &mut self.couchdb,
-            "kafka" => &mut self.kafka,
-            "redis" => &mut self.redis,
-            "mongodb" => &mut self.mongodb,
-            "cron" => &mut self.cron,
-            "tls" => &mut self.tls,
-            "endpoint" => &mut self.endpoint,
-            "issuer" => &mut self.issuer,
-            "ingress" => &mut self.ingress,
-            "minio" => &mut self.minio,
-            "static" => &mut self.static_,
-            "zookeeper" => &mut self.zookeeper,
-            "quota" => &mut self.quota,
-            "etcd" => &mut self.etcd,
-            "milvus" => &mut self.milvus,
-            "preloader" => &mut self.preloader,
-            "registry" => &mut self.registry,
-            "seaweedfs" => &mut self.seaweedfs,
-            "postgres" => &mut self.postgres,
-            "monitoring" => &mut self.monitoring,
-            "whisk-system" => &mut self.whisk_system,
-            _ => return None,
-        })
+    /// The state of `component`, if the status has one.
+    pub fn get(&self, component: ComponentId) -> Option<ComponentState> {
+        self.components.get(&component).copied()
     }
 
-    /// Set a component's state by its status key; returns false for unknown keys.
-    pub fn set(&mut self, key: &str, state: ComponentState) -> bool {
-        match self.slot_mut(key) {
-            Some(slot) => {
-                *slot = Some(state);
-                true
-            }
-            None => false,
+    /// Sets the state of `component`.
+    pub fn set(&mut self, component: ComponentId, state: ComponentState) {
+        self.components.insert(component, state);
+    }
+}
+
+impl Serialize for WhiskCreateStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(controller) = &self.controller {
+            map.serialize_entry("controller", controller)?;
         }
+        for (component, state) in &self.components {
+            map.serialize_entry(component.key(), state)?;
+        }
+        for (key, value) in &self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for WhiskCreateStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Lenient: whatever another operator version wrote must stay readable.
+        let map = BTreeMap::<String, serde_json::Value>::deserialize(deserializer)?;
+        let mut status = WhiskCreateStatus::default();
+        for (key, value) in map {
+            if key == "controller" {
+                status.controller = Some(match value.as_str() {
+                    Some(s) => ControllerState::parse(s),
+                    None => ControllerState::Unknown,
+                });
+            } else if let Some(component) = ComponentId::from_key(&key) {
+                status.components.insert(
+                    component,
+                    value
+                        .as_str()
+                        .map(ComponentState::parse)
+                        .unwrap_or(ComponentState::Unknown),
+                );
+            } else {
+                status.extra.insert(key, value);
+            }
+        }
+        Ok(status)
+    }
+}
+
+impl JsonSchema for WhiskCreateStatus {
+    fn schema_name() -> Cow<'static, str> {
+        "WhiskCreateStatus".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        // nullable: statuses written by older operators may hold null
+        let string = |description: String| json!({"description": description, "type": "string", "nullable": true});
+        let mut properties = serde_json::Map::new();
+        properties.insert(
+            "controller".to_owned(),
+            string("Overall state: Ready, Progressing, Degraded or NotValid.".to_owned()),
+        );
+        for component in ComponentId::ALL {
+            properties.insert(
+                component.key().to_owned(),
+                string(format!("{}: on, off, error or ?.", component.title())),
+            );
+        }
+        for (key, description) in LEGACY_STATUS_KEYS {
+            properties.insert(key.to_owned(), string(description.to_owned()));
+        }
+        json_schema!({
+            "description": "State of each component, as the original operator reported it, and `controller`, the overall state.",
+            "type": "object",
+            "nullable": true,
+            "properties": properties,
+            "x-kubernetes-preserve-unknown-fields": true,
+        })
     }
 }
 

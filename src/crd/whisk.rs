@@ -27,9 +27,7 @@ use super::types::{
 };
 
 /// Desired state of an OpenServerless (Apache OpenWhisk) installation.
-// Each printcolumn(...) repeats keys like `type_`, which clippy mistakes for
-// duplicated attributes.
-#[allow(clippy::duplicated_attributes)]
+// The printer columns are added by `crd::crds` from `ComponentId::PRINTED`.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "nuvolaris.org",
@@ -40,133 +38,7 @@ use super::types::{
     shortname = "wsk",
     namespaced,
     status = "WhiskStatus",
-    doc = "An OpenServerless (Apache OpenWhisk) installation managed by the nuvolaris operator.",
-    printcolumn(
-        name = "Status",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.controller",
-        description = "Status"
-    ),
-    printcolumn(
-        name = "OpenWhisk",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.openwhisk",
-        description = "OpenWhisk"
-    ),
-    printcolumn(
-        name = "Invoker",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.invoker",
-        description = "Invoker"
-    ),
-    printcolumn(
-        name = "CouchDB",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.couchdb",
-        description = "CouchDB"
-    ),
-    printcolumn(
-        name = "Kafka",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.kafka",
-        description = "Kafka"
-    ),
-    printcolumn(
-        name = "MongoDB",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.mongodb",
-        description = "MongoDB"
-    ),
-    printcolumn(
-        name = "Redis",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.redis",
-        description = "Redis"
-    ),
-    printcolumn(
-        name = "Cron",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.cron",
-        description = "Cron"
-    ),
-    printcolumn(
-        name = "Tls",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.tls",
-        description = "Tls"
-    ),
-    printcolumn(
-        name = "Minio",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.minio",
-        description = "Minio"
-    ),
-    printcolumn(
-        name = "Postgres",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.postgres",
-        description = "Postgres"
-    ),
-    printcolumn(
-        name = "Quota",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.quota",
-        description = "Quota"
-    ),
-    printcolumn(
-        name = "Monitoring",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.monitoring",
-        description = "Monitoring"
-    ),
-    printcolumn(
-        name = "Static",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.static",
-        description = "Static"
-    ),
-    printcolumn(
-        name = "Etcd",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.etcd",
-        description = "Etcd"
-    ),
-    printcolumn(
-        name = "Milvus",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.milvus",
-        description = "Milvus"
-    ),
-    printcolumn(
-        name = "Registry",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.registry",
-        description = "Registry"
-    ),
-    printcolumn(
-        name = "Seaweedfs",
-        type_ = "string",
-        priority = 0,
-        json_path = ".status.whisk_create.seaweedfs",
-        description = "Seaweedfs"
-    )
+    doc = "An OpenServerless (Apache OpenWhisk) installation managed by the nuvolaris operator."
 )]
 #[serde(default)]
 #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]

@@ -86,26 +86,23 @@ mod tests {
     #[test]
     fn values_are_emitted_as_json_strings() {
         let out = render(
-            "common/resources.yaml",
+            "endpoint/ingress.yaml",
             context! {
-                kind => "StatefulSet", name => "couchdb", container => "couchdb",
-                resources => context! {
-                    cpu_request => "on", cpu_limit => "1", memory_request => "0123", memory_limit => "2G"
-                }
+                name => "on", path_regex => "/api", rewrite => "/", host => "0123", tls => false,
+                tls_secret => "s", ingress_class => "nginx", timeout_seconds => 60,
             },
         )
         .expect("renders");
         let doc: serde_json::Value = serde_yaml_ng::from_str(&out).expect("valid yaml");
-        let res = &doc["spec"]["template"]["spec"]["containers"][0]["resources"];
-        assert_eq!(res["requests"]["cpu"], "on");
-        assert_eq!(res["requests"]["memory"], "0123");
+        assert_eq!(doc["metadata"]["name"], "on");
+        assert_eq!(doc["spec"]["rules"][0]["host"], "0123");
     }
 
     #[test]
     fn a_missing_variable_is_an_error() {
-        let err = render("common/resources.yaml", context! { kind => "StatefulSet" })
+        let err = render("endpoint/ingress.yaml", context! { name => "x" })
             .expect_err("strict undefined");
-        assert!(err.to_string().contains("common/resources.yaml"), "{err}");
+        assert!(err.to_string().contains("endpoint/ingress.yaml"), "{err}");
     }
 
     #[test]

@@ -25,7 +25,10 @@ use serde_json::{Value, json};
 
 use super::design::DATABASES;
 use super::http::{JsonClient, Response, encode_segment};
-use super::{Backoff, Env, EnvVar, Outcome, Secret, SetupError, SetupReport, optional, required};
+use super::{
+    Backoff, Env, EnvVar, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupSettings,
+    SetupStep, optional, required,
+};
 
 /// The node-local configuration API of CouchDB 2.2+ (`_local` = this node).
 const CONFIG_API: &str = "/_node/_local/_config";
@@ -78,6 +81,12 @@ pub const COUCHDB_ENV: &[EnvVar] = &[
     optional("COUCHDB_WAIT_SECONDS", "120"),
     optional("COUCHDB_TIMEOUT_SECONDS", "10"),
     optional("NUVOLARIS_BCRYPT_COST", "12"),
+    // the prefix of the `NUVOLARIS_METADATA_<KEY>` variables
+    EnvVar {
+        name: METADATA_ENV_PREFIX,
+        secret: true,
+        default: Some(""),
+    },
 ];
 /// How often a document write is retried after a 409 (concurrent writer).
 const MAX_CONFLICTS: u32 = 3;
@@ -110,7 +119,7 @@ pub struct NamespaceAuth {
 /// | `COUCHDB_WAIT_SECONDS` | `120` | how long to wait for CouchDB to answer |
 /// | `COUCHDB_TIMEOUT_SECONDS` | `10` | timeout of one HTTP request |
 /// | `NUVOLARIS_BCRYPT_COST` | `12` | bcrypt cost (the original used Python bcrypt's default, 12) |
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CouchdbSetupConfig {
     pub url: String,
     pub admin_user: String,
@@ -131,15 +140,88 @@ pub struct CouchdbSetupConfig {
     pub bcrypt_cost: u32,
 }
 
+const DEFAULT_PREFIX: &str = "nuvolaris_";
+const DEFAULT_WAIT: Duration = Duration::from_secs(120);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl CouchdbSetupConfig {
-    /// Reads the configuration from the process environment.
-    pub fn from_env() -> Result<Self, SetupError> {
-        Self::from_vars(std::env::vars())
+    /// Settings with the command's defaults for everything the operator does not choose.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        url: String,
+        admin: (String, Secret),
+        controller: (String, Secret),
+        invoker: (String, Secret),
+        namespaces: Vec<NamespaceAuth>,
+        nuvolaris_password: Secret,
+        nuvolaris_email: String,
+    ) -> CouchdbSetupConfig {
+        CouchdbSetupConfig {
+            url,
+            admin_user: admin.0,
+            admin_password: admin.1,
+            controller_user: controller.0,
+            controller_password: controller.1,
+            invoker_user: invoker.0,
+            invoker_password: invoker.1,
+            db_prefix: DEFAULT_PREFIX.to_owned(),
+            single_node: true,
+            namespaces,
+            nuvolaris_password,
+            nuvolaris_email,
+            metadata: Vec::new(),
+            wait: DEFAULT_WAIT,
+            timeout: DEFAULT_TIMEOUT,
+            bcrypt_cost: bcrypt::DEFAULT_COST,
+        }
+    }
+}
+
+impl SetupSettings for CouchdbSetupConfig {
+    const STEP: SetupStep = SetupStep::Couchdb;
+
+    fn to_env(&self) -> SetupEnv {
+        let namespaces = self
+            .namespaces
+            .iter()
+            .map(|n| format!("{}={}:{}", n.name, n.uuid, n.key.expose()))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut env = SetupEnv::new(Self::STEP)
+            .value("COUCHDB_URL", &self.url)
+            .value("COUCHDB_ADMIN_USER", &self.admin_user)
+            .value("COUCHDB_CONTROLLER_USER", &self.controller_user)
+            .value("COUCHDB_INVOKER_USER", &self.invoker_user)
+            .tuning("COUCHDB_DB_PREFIX", self.db_prefix.as_str(), DEFAULT_PREFIX)
+            .tuning("COUCHDB_SINGLE_NODE", self.single_node, true)
+            .value("NUVOLARIS_EMAIL", &self.nuvolaris_email)
+            .tuning(
+                "COUCHDB_WAIT_SECONDS",
+                self.wait.as_secs(),
+                DEFAULT_WAIT.as_secs(),
+            )
+            .tuning(
+                "COUCHDB_TIMEOUT_SECONDS",
+                self.timeout.as_secs(),
+                DEFAULT_TIMEOUT.as_secs(),
+            )
+            .tuning(
+                "NUVOLARIS_BCRYPT_COST",
+                self.bcrypt_cost,
+                bcrypt::DEFAULT_COST,
+            )
+            .secret("COUCHDB_ADMIN_PASSWORD", &self.admin_password)
+            .secret("COUCHDB_CONTROLLER_PASSWORD", &self.controller_password)
+            .secret("COUCHDB_INVOKER_PASSWORD", &self.invoker_password)
+            .secret("OPENWHISK_NAMESPACES", &Secret::new(namespaces))
+            .secret("NUVOLARIS_PASSWORD", &self.nuvolaris_password);
+        for (key, value) in &self.metadata {
+            env = env.secret(&format!("{METADATA_ENV_PREFIX}{key}"), value);
+        }
+        env
     }
 
-    /// Reads the configuration from the given variables (for tests and for
-    /// callers that assemble the environment themselves).
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError> {
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError> {
         let vars: BTreeMap<String, String> = vars.into_iter().collect();
         let env = Env(|k: &str| vars.get(k).cloned());
 
@@ -183,7 +265,7 @@ impl CouchdbSetupConfig {
             controller_password: env.secret("COUCHDB_CONTROLLER_PASSWORD")?,
             invoker_user: env.required("COUCHDB_INVOKER_USER")?,
             invoker_password: env.secret("COUCHDB_INVOKER_PASSWORD")?,
-            db_prefix: env.or("COUCHDB_DB_PREFIX", "nuvolaris_"),
+            db_prefix: env.or("COUCHDB_DB_PREFIX", DEFAULT_PREFIX),
             single_node: env.boolean("COUCHDB_SINGLE_NODE", true)?,
             namespaces: parse_namespaces(&env.secret("OPENWHISK_NAMESPACES")?)?,
             nuvolaris_password: env.secret("NUVOLARIS_PASSWORD")?,
@@ -699,6 +781,23 @@ mod tests {
         );
         let explicit = CouchdbSetupConfig::from_vars(explicit).unwrap();
         assert_eq!(format!("{explicit:?}"), format!("{cfg:?}"));
+    }
+
+    #[test]
+    fn settings_round_trip_through_the_job_environment() {
+        let mut cfg = CouchdbSetupConfig::from_vars(base_vars()).unwrap();
+        crate::setup::tests::assert_round_trip(&cfg);
+        cfg.db_prefix = "other_".into();
+        cfg.single_node = false;
+        cfg.wait = Duration::from_secs(7);
+        crate::setup::tests::assert_round_trip(&cfg);
+        let env = cfg.to_env();
+        assert!(
+            env.plain
+                .iter()
+                .all(|(_, v)| !["adm1n", "c0ntr", "inv0k", "nuvpw"].contains(&v.as_str())),
+            "secrets stay out of the plain values"
+        );
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! when it differs, so a Job can be re-run on every reconcile (and must be
 //! re-run after Redis restarts: its ACLs live in memory only).
 //!
-//! Configuration comes from environment variables (secrets through
-//! `secretKeyRef`), see [`CouchdbSetupConfig::from_env`] and
-//! [`RedisSetupConfig::from_env`]. Secrets are held in [`Secret`], whose
-//! `Debug`/`Display` never show the value, and are never logged.
+//! Each step's settings are one type ([`CouchdbSetupConfig`], [`RedisSetupConfig`]) that
+//! implements [`SetupSettings`]: the operator writes it into the Job's environment with
+//! [`SetupSettings::to_env`] (secret values into a generated Secret loaded with `envFrom`), the
+//! setup command reads it back with [`SetupSettings::from_vars`]; a round-trip test per step
+//! keeps the two sides together. Secrets are held in [`Secret`], whose `Debug`/`Display` never
+//! show the value, and are never logged.
 
 pub mod actions;
 mod couchdb;
@@ -21,6 +23,8 @@ pub mod whisk_system;
 
 use std::fmt;
 use std::time::Duration;
+
+pub use crate::secret::Secret;
 
 pub use couchdb::{
     COUCHDB_ENV, CouchdbSetupConfig, METADATA_ENV_PREFIX, NamespaceAuth, parse_namespaces,
@@ -55,30 +59,126 @@ const fn optional(name: &'static str, default: &'static str) -> EnvVar {
     }
 }
 
-/// A secret value (password, auth key). Formatting it never shows the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// The setup steps, each run as a Job of the operator's own image:
+/// `nuvolaris-operator setup <step>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SetupStep {
+    /// Databases, users and design documents of CouchDB.
+    Couchdb,
+    /// The `nuvolaris` ACL user of Redis.
+    Redis,
+}
 
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+impl SetupStep {
+    /// The argument of `nuvolaris-operator setup`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SetupStep::Couchdb => "couchdb",
+            SetupStep::Redis => "redis",
+        }
     }
 
-    /// The clear value, to put on the wire only.
-    pub fn expose(&self) -> &str {
-        &self.0
+    /// Name of the Job (and of the generated Secret `<job>-auth-<hash>` with its secrets).
+    pub fn job(self) -> &'static str {
+        match self {
+            SetupStep::Couchdb => "couchdb-init",
+            SetupStep::Redis => "redis-init",
+        }
+    }
+
+    /// Name of the Job's container.
+    pub fn container(self) -> &'static str {
+        match self {
+            SetupStep::Couchdb => "init-couchdb",
+            SetupStep::Redis => "init-redis",
+        }
+    }
+
+    /// Every variable the step reads.
+    pub fn variables(self) -> &'static [EnvVar] {
+        match self {
+            SetupStep::Couchdb => COUCHDB_ENV,
+            SetupStep::Redis => REDIS_ENV,
+        }
+    }
+
+    /// Runs the step with the settings in the process environment.
+    pub async fn run_from_env(self) -> Result<SetupReport, SetupError> {
+        match self {
+            SetupStep::Couchdb => run_couchdb_setup(CouchdbSetupConfig::from_env()?).await,
+            SetupStep::Redis => run_redis_setup(RedisSetupConfig::from_env()?).await,
+        }
     }
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
+/// The settings of one setup step, written by the operator into the Job's environment and read
+/// back by the setup command.
+pub trait SetupSettings: Sized {
+    const STEP: SetupStep;
+
+    /// The environment that [`SetupSettings::from_vars`] reads back as `self`.
+    fn to_env(&self) -> SetupEnv;
+
+    /// Reads the settings from the given variables.
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError>;
+
+    /// Reads the settings from the process environment.
+    fn from_env() -> Result<Self, SetupError> {
+        Self::from_vars(std::env::vars())
     }
 }
 
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
+/// The environment of a setup Job: plain values (in the Job spec, in order) and secret values
+/// (in the generated Secret the Job loads with `envFrom`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupEnv {
+    pub step: SetupStep,
+    pub plain: Vec<(String, String)>,
+    pub secret: Vec<(String, Secret)>,
+}
+
+impl SetupEnv {
+    pub fn new(step: SetupStep) -> SetupEnv {
+        SetupEnv {
+            step,
+            plain: Vec::new(),
+            secret: Vec::new(),
+        }
+    }
+
+    /// A plain value the operator sets.
+    pub fn value(mut self, name: &str, value: impl fmt::Display) -> SetupEnv {
+        self.plain.push((name.to_owned(), value.to_string()));
+        self
+    }
+
+    /// A tuning value, written only when it differs from the command's default, so the Job shows
+    /// what was chosen.
+    pub fn tuning<T: fmt::Display + PartialEq>(self, name: &str, value: T, default: T) -> SetupEnv {
+        if value == default {
+            self
+        } else {
+            self.value(name, value)
+        }
+    }
+
+    /// A secret value.
+    pub fn secret(mut self, name: &str, value: &Secret) -> SetupEnv {
+        self.secret.push((name.to_owned(), value.clone()));
+        self
+    }
+
+    /// Every variable, as the process environment of the Job would hold it.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        self.plain
+            .iter()
+            .cloned()
+            .chain(
+                self.secret
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.expose().to_owned())),
+            )
+            .collect()
     }
 }
 
@@ -222,7 +322,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     /// Secrets are not trimmed: a password may legitimately end in a space.
     fn secret(&self, name: &'static str) -> Result<Secret, SetupError> {
         match (self.0)(name) {
-            Some(v) if !v.is_empty() => Ok(Secret(v)),
+            Some(v) if !v.is_empty() => Ok(Secret::new(v)),
             _ => Err(SetupError::MissingEnv(name)),
         }
     }
@@ -291,12 +391,29 @@ impl Backoff {
 mod tests {
     use super::*;
 
-    #[test]
-    fn secret_never_formats_its_value() {
-        let s = Secret::new("hunter2");
-        assert_eq!(format!("{s}"), "***");
-        assert!(!format!("{s:?}").contains("hunter2"));
-        assert_eq!(s.expose(), "hunter2");
+    /// `from_vars(to_env(x)) == x`, and every variable written is one the step declares, with
+    /// the right secrecy: the writing and the reading side cannot drift apart.
+    pub(crate) fn assert_round_trip<S>(settings: &S)
+    where
+        S: SetupSettings + PartialEq + fmt::Debug,
+    {
+        let env = settings.to_env();
+        assert_eq!(env.step, S::STEP);
+        let declared = S::STEP.variables();
+        for (name, secret) in env
+            .plain
+            .iter()
+            .map(|(n, _)| (n, false))
+            .chain(env.secret.iter().map(|(n, _)| (n, true)))
+        {
+            let var = declared
+                .iter()
+                .find(|v| v.name == name || (name.starts_with(v.name) && v.name.ends_with('_')))
+                .unwrap_or_else(|| panic!("{name} is not a variable of {:?}", S::STEP));
+            assert_eq!(var.secret, secret, "{name}: secrecy");
+        }
+        let back = S::from_vars(env.vars()).expect("the written environment reads back");
+        assert_eq!(&back, settings, "round trip of {:?}", S::STEP);
     }
 
     #[test]

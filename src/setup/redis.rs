@@ -17,7 +17,10 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::resp::{Connection, Reply, RespError};
-use super::{Backoff, Env, EnvVar, Outcome, Secret, SetupError, SetupReport, optional, required};
+use super::{
+    Backoff, Env, EnvVar, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupSettings,
+    SetupStep, optional, required,
+};
 
 /// The environment of `setup redis` (see [`RedisSetupConfig`]).
 pub const REDIS_ENV: &[EnvVar] = &[
@@ -45,7 +48,7 @@ pub const REDIS_ENV: &[EnvVar] = &[
 /// `REDIS_ADDR` rather than `REDIS_HOST`/`REDIS_PORT`: Kubernetes service
 /// links inject `REDIS_PORT=tcp://…` into pods of a namespace with a `redis`
 /// Service.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RedisSetupConfig {
     pub address: String,
     pub default_password: Secret,
@@ -56,15 +59,53 @@ pub struct RedisSetupConfig {
     pub timeout: Duration,
 }
 
+const DEFAULT_USER: &str = "nuvolaris";
+const DEFAULT_WAIT: Duration = Duration::from_secs(120);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl RedisSetupConfig {
-    /// Reads the configuration from the process environment.
-    pub fn from_env() -> Result<Self, SetupError> {
-        Self::from_vars(std::env::vars())
+    /// Settings with the command's defaults for everything the operator does not choose.
+    pub fn new(
+        address: String,
+        default_password: Secret,
+        password: Secret,
+        prefix: String,
+    ) -> RedisSetupConfig {
+        RedisSetupConfig {
+            address,
+            default_password,
+            user: DEFAULT_USER.to_owned(),
+            password,
+            prefix,
+            wait: DEFAULT_WAIT,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl SetupSettings for RedisSetupConfig {
+    const STEP: SetupStep = SetupStep::Redis;
+
+    fn to_env(&self) -> SetupEnv {
+        SetupEnv::new(Self::STEP)
+            .value("REDIS_ADDR", &self.address)
+            .tuning("REDIS_NUVOLARIS_USER", self.user.as_str(), DEFAULT_USER)
+            .value("REDIS_NUVOLARIS_PREFIX", &self.prefix)
+            .tuning(
+                "REDIS_WAIT_SECONDS",
+                self.wait.as_secs(),
+                DEFAULT_WAIT.as_secs(),
+            )
+            .tuning(
+                "REDIS_TIMEOUT_SECONDS",
+                self.timeout.as_secs(),
+                DEFAULT_TIMEOUT.as_secs(),
+            )
+            .secret("REDIS_DEFAULT_PASSWORD", &self.default_password)
+            .secret("REDIS_NUVOLARIS_PASSWORD", &self.password)
     }
 
-    /// Reads the configuration from the given variables (for tests and for
-    /// callers that assemble the environment themselves).
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError> {
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError> {
         let vars: BTreeMap<String, String> = vars.into_iter().collect();
         let env = Env(|k: &str| vars.get(k).cloned());
         let address = env.or("REDIS_ADDR", "redis:6379");
@@ -74,7 +115,7 @@ impl RedisSetupConfig {
                 reason: "expected host:port".into(),
             });
         }
-        let user = env.or("REDIS_NUVOLARIS_USER", "nuvolaris");
+        let user = env.or("REDIS_NUVOLARIS_USER", DEFAULT_USER);
         if user.chars().any(|c| c.is_whitespace()) {
             return Err(SetupError::InvalidEnv {
                 name: "REDIS_NUVOLARIS_USER",
@@ -306,6 +347,20 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn settings_round_trip_through_the_job_environment() {
+        let mut cfg = RedisSetupConfig::new(
+            "redis:6379".into(),
+            Secret::new("d"),
+            Secret::new("n"),
+            "tenant:".into(),
+        );
+        crate::setup::tests::assert_round_trip(&cfg);
+        cfg.user = "other".into();
+        cfg.timeout = Duration::from_secs(3);
+        crate::setup::tests::assert_round_trip(&cfg);
     }
 
     #[test]

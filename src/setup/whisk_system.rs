@@ -74,7 +74,7 @@ const INPUT_ENV: [(&str, &str); 7] = [
 /// | `MINIO_HOST`, `MINIO_PORT` | `nuvolaris-minio`, `9000` | inputs of `content` |
 /// | `WHISK_SYSTEM_DEPLOY_SECONDS` | `120` | deadline of the whole deployment, retries included |
 /// | `WHISK_SYSTEM_TIMEOUT_SECONDS` | `30` | timeout of one request |
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WhiskSystemConfig {
     pub api_host: String,
     pub namespace: String,
@@ -136,6 +136,41 @@ impl WhiskSystemConfig {
         };
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// The environment [`WhiskSystemConfig::from_vars`] reads back as `self`: plain values
+    /// (for the Job spec) and secret values (for a Secret the Job loads), like
+    /// `SetupSettings::to_env` of the other steps. Defaults are written too, so the Job shows
+    /// every input the actions get.
+    pub fn to_vars(&self) -> WhiskSystemEnv {
+        let mut plain = vec![
+            ("OPENWHISK_API_HOST".to_string(), self.api_host.clone()),
+            ("WHISK_SYSTEM_NAMESPACE".to_string(), self.namespace.clone()),
+            (
+                "WHISK_SYSTEM_DEPLOY_SECONDS".to_string(),
+                self.deadline.as_secs().to_string(),
+            ),
+            (
+                "WHISK_SYSTEM_TIMEOUT_SECONDS".to_string(),
+                self.timeout.as_secs().to_string(),
+            ),
+        ];
+        let mut secret = vec![(
+            "WHISK_SYSTEM_AUTH".to_string(),
+            Secret::new(format!("{}:{}", self.auth_uuid, self.auth_key.expose())),
+        )];
+        for (input, var) in INPUT_ENV {
+            let Some(value) = self.inputs.get(input) else {
+                continue;
+            };
+            let is_secret = WHISK_SYSTEM_ENV.iter().any(|v| v.name == var && v.secret);
+            if is_secret {
+                secret.push((var.to_string(), value.clone()));
+            } else {
+                plain.push((var.to_string(), value.expose().to_string()));
+            }
+        }
+        WhiskSystemEnv { plain, secret }
     }
 
     /// Checks what the REST calls rely on: a plain-http API host without
@@ -209,6 +244,15 @@ impl WhiskSystemConfig {
         }
         hex(&digest.finalize())
     }
+}
+
+/// The environment of `setup whisk-system`, split by secrecy (see [`WhiskSystemConfig::to_vars`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhiskSystemEnv {
+    /// Values for the Job spec.
+    pub plain: Vec<(String, String)>,
+    /// Values for the Secret the Job loads.
+    pub secret: Vec<(String, Secret)>,
 }
 
 /// One entity the run deployed and how many requests it took.
@@ -541,6 +585,28 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(cfg.content_hash(), elsewhere.content_hash());
+    }
+
+    #[test]
+    fn to_vars_reads_back_the_same_configuration() {
+        let cfg = WhiskSystemConfig::from_vars(vars(&[
+            ("COUCHDB_HOST", "couchdb.nuvolaris.svc.cluster.local"),
+            ("WHISK_SYSTEM_DEPLOY_SECONDS", "300"),
+        ]))
+        .unwrap();
+        let WhiskSystemEnv { plain, secret } = cfg.to_vars();
+        for (name, _) in &plain {
+            let var = WHISK_SYSTEM_ENV.iter().find(|v| v.name == name).unwrap();
+            assert!(!var.secret, "{name} written as a plain value");
+        }
+        for (name, _) in &secret {
+            let var = WHISK_SYSTEM_ENV.iter().find(|v| v.name == name).unwrap();
+            assert!(var.secret, "{name} written as a secret");
+        }
+        let all = plain
+            .into_iter()
+            .chain(secret.into_iter().map(|(k, v)| (k, v.expose().to_string())));
+        assert_eq!(WhiskSystemConfig::from_vars(all).unwrap(), cfg);
     }
 
     #[test]
