@@ -10,6 +10,10 @@ bash tools/testdeps/redis.sh >/dev/null
 bash tools/testdeps/couchdb.sh >/dev/null
 # The Python environment of the whisk-system action tests (the runtime's libraries, pytest).
 bash tools/testdeps/python-actions.sh >/dev/null
+# The other protocols' servers (tools/testdeps/README.md); the Go builds run in sequence.
+for dep in postgres nginx kafka milvus-lite minio mc seaweedfs ferretdb registry promtool amtool; do
+  bash "tools/testdeps/$dep.sh" >/dev/null
+done
 bash tools/cluster/cluster.sh build
 trap 'bash tools/cluster/cluster.sh down || echo "test.sh: cluster down failed" >&2' EXIT
 bash tools/cluster/cluster.sh up

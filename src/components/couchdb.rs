@@ -8,7 +8,7 @@
 use super::kit::{Overlay, VolumeClaim, Workload};
 use super::{Component, RenderError};
 use crate::apply::kinds::{self, KnownKind};
-use crate::config::{self, Config, GeneratedKey};
+use crate::config::{self, Config, Flavour, GeneratedKey};
 use crate::crd::ComponentId;
 use crate::setup::{CouchdbSetupConfig, NamespaceAuth, SetupSettings};
 
@@ -44,6 +44,10 @@ impl Component for CouchDb {
             .scheduling(COUCHDB, cfg.scheduling, "couchdb")?;
         if let Some(resources) = &db.resources {
             overlay = overlay.resources(COUCHDB.container("couchdb"), resources)?;
+        }
+        if cfg.flavour == Flavour::Openshift {
+            // OpenShift's restricted SCC (the original did the same there)
+            overlay = overlay.drop_capabilities(COUCHDB.container("couchdb"))?;
         }
         Ok(overlay)
     }

@@ -1,13 +1,13 @@
-//! The apihost endpoint: the Ingresses that publish the OpenWhisk API.
+//! The apihost endpoint: what publishes the OpenWhisk API.
 //!
-//! Deploys, for the kind and generic flavours (nginx-style ingress controllers): Ingresses
-//! `apihost-info` (`/api/info`), `apihost` (`/api/v1`), `apihost-my` (`/api/my` → the
-//! `nuvolaris` web actions) and, except on kind, `apihost-www-my` for `www.<apihost>`.
-//! Unlike the original they carry owner references, so deleting the Whisk removes them.
-
-use minijinja::context;
+//! Deploys, through the shared [`web`](super::web) mechanism (nginx or Traefik Ingresses,
+//! OpenShift Routes, by cluster): `apihost-info` (`/api/info`), `apihost` (`/api/v1`),
+//! `apihost-my` (`/api/my` → the `nuvolaris` web actions) and, except on kind, `apihost-www-my`
+//! for `www.<apihost>`. Unlike the original they carry owner references, so deleting the Whisk
+//! removes them.
 
 use super::kit::Overlay;
+use super::web::{self, Target, WebRoute};
 use super::{Component, RenderError, Support};
 use crate::apply::kinds::{self, KnownKind};
 use crate::config::{Config, Flavour};
@@ -15,85 +15,80 @@ use crate::crd::ComponentId;
 
 pub struct Endpoint;
 
-struct Route {
-    name: &'static str,
-    path_regex: &'static str,
-    rewrite: &'static str,
-}
-
-const ROUTES: &[Route] = &[
-    Route {
-        name: "apihost-info",
-        path_regex: "/api/info(/|$)(.*)",
-        rewrite: "/$2",
-    },
-    Route {
-        name: "apihost",
-        path_regex: "/api/v1(/|$)(.*)",
-        rewrite: "/api/v1/$2",
-    },
-    Route {
-        name: "apihost-my",
-        path_regex: "/api/my(/|$)(.*)",
-        rewrite: "/api/v1/web/nuvolaris/$2",
-    },
-];
-
 impl Component for Endpoint {
     fn id(&self) -> ComponentId {
         ComponentId::Endpoint
     }
 
-    /// OpenShift needs Routes and k3s/microk8s Traefik middlewares, not implemented yet; and an
-    /// endpoint without its backend (the controller in a mode not built yet) is not rendered.
+    /// An endpoint without its backend (the controller in a mode not built yet) is not
+    /// rendered either.
     fn support(&self, cfg: &Config) -> Support {
-        if let Support::Unsupported(reason) = super::openwhisk::Openwhisk.support(cfg) {
-            return Support::Unsupported(format!("its backend is not deployed: {reason}"));
+        match super::openwhisk::Openwhisk.support(cfg) {
+            Support::Unsupported(reason) => {
+                Support::Unsupported(format!("its backend is not deployed: {reason}"))
+            }
+            Support::Supported => Support::Supported,
         }
-        if matches!(
-            cfg.flavour,
-            Flavour::Openshift | Flavour::K3s | Flavour::Microk8s
-        ) {
-            return Support::Unsupported(format!(
-                "the {} flavour's endpoint is not supported by this version",
-                cfg.flavour
-            ));
-        }
-        Support::Supported
     }
 
     fn overlay(&self, cfg: &Config) -> Result<Overlay, RenderError> {
-        overlay(cfg)
+        let mut overlay = Overlay::new(self.id(), &cfg.namespace);
+        for route in routes(cfg) {
+            for object in web::publish(&route, &cfg.publisher, &cfg.namespace) {
+                overlay = overlay.object(&object);
+            }
+        }
+        Ok(overlay)
     }
 
     fn kinds(&self) -> &'static [KnownKind] {
-        &[kinds::INGRESS]
+        &[
+            kinds::INGRESS,
+            kinds::TRAEFIK_MIDDLEWARE,
+            kinds::TRAEFIK_MIDDLEWARE_LEGACY,
+            kinds::ROUTE,
+        ]
     }
 }
 
-fn overlay(cfg: &Config) -> Result<Overlay, RenderError> {
+/// The routes of the API: (name, path, what the path becomes on the controller).
+const ROUTES: [(&str, &str, &str); 3] = [
+    ("apihost-info", "/api/info", "/"),
+    ("apihost", "/api/v1", "/api/v1/"),
+    ("apihost-my", "/api/my", "/api/v1/web/nuvolaris/"),
+];
+
+fn routes(cfg: &Config) -> Vec<WebRoute> {
     let host = cfg.apihost.host.clone();
-    let tls = cfg.apihost.https;
-    let timeout_seconds = seconds(&cfg.controller.limits.time_max);
-    let mut overlay = Overlay::new(ComponentId::Endpoint, &cfg.namespace);
-    for route in ROUTES {
-        overlay = overlay.resource_template("endpoint/ingress.yaml", context! {
-            name => route.name, path_regex => route.path_regex, rewrite => route.rewrite,
-            host => host.clone(), tls, tls_secret => "nuvolaris-crt", ingress_class => cfg.ingress_class.clone(),
-            timeout_seconds,
-        })?;
-    }
+    let route = |name: &str, host: Option<String>, path: &str, to: &str, secret: &str| WebRoute {
+        name: name.to_owned(),
+        host,
+        path: path.to_owned(),
+        target: Target::Replace(to.to_owned()),
+        service: "controller".to_owned(),
+        port: 3233,
+        route_backend: Some(("controller-ip".to_owned(), 8080)),
+        tls_secret: cfg.tls.then(|| secret.to_owned()),
+        timeout_seconds: seconds(&cfg.controller.limits.time_max),
+    };
+    let mut routes: Vec<WebRoute> = ROUTES
+        .iter()
+        .map(|(name, path, to)| route(name, host.clone(), path, to, "nuvolaris-crt"))
+        .collect();
     let www = host
         .as_deref()
         .filter(|h| !h.contains("www") && cfg.flavour != Flavour::Kind);
     if let Some(host) = www {
-        overlay = overlay.resource_template("endpoint/ingress.yaml", context! {
-            name => "apihost-www-my", path_regex => ROUTES[2].path_regex, rewrite => ROUTES[2].rewrite,
-            host => format!("www.{host}"), tls, tls_secret => "nuvolaris-crt-www",
-            ingress_class => cfg.ingress_class.clone(), timeout_seconds,
-        })?;
+        let (_, path, to) = ROUTES[2];
+        routes.push(route(
+            "apihost-www-my",
+            Some(format!("www.{host}")),
+            path,
+            to,
+            "nuvolaris-crt-www",
+        ));
     }
-    Ok(overlay)
+    routes
 }
 
 /// Seconds of an OpenWhisk duration such as `5min`, `300s`, `1h` or `100ms` (rounded up).

@@ -246,6 +246,19 @@ impl Overlay {
         Ok(self.strategic(patch))
     }
 
+    /// Drops every Linux capability of one container (OpenShift's restricted policy expects it).
+    pub fn drop_capabilities(self, target: Container) -> Result<Overlay, RenderError> {
+        self.check_container(target)?;
+        let patch = workload_patch(
+            target.workload,
+            json!({"containers": [{
+                "name": target.name,
+                "securityContext": {"capabilities": {"drop": ["ALL"]}},
+            }]}),
+        );
+        Ok(self.strategic(patch))
+    }
+
     /// A volume claim template of a StatefulSet with its size and storage class, mounted into
     /// one container. `volumeClaimTemplates` has no merge key, so the whole template is stated.
     pub fn volume_claim(self, claim: &VolumeClaim) -> Result<Overlay, RenderError> {
@@ -423,6 +436,27 @@ impl Overlay {
     }
 }
 
+/// Turns every NodePort Service into a ClusterIP Service (`nuvolaris.nodeports: false`): the
+/// same ports inside the cluster, none on the nodes.
+pub fn without_node_ports(objects: &mut [Object]) {
+    for object in objects {
+        let is_node_port = object.get("kind").and_then(Value::as_str) == Some("Service")
+            && object.pointer("/spec/type").and_then(Value::as_str) == Some("NodePort");
+        if !is_node_port {
+            continue;
+        }
+        object["spec"]["type"] = json!("ClusterIP");
+        if let Some(ports) = object
+            .pointer_mut("/spec/ports")
+            .and_then(Value::as_array_mut)
+        {
+            for port in ports.iter_mut().filter_map(Value::as_object_mut) {
+                port.remove("nodePort");
+            }
+        }
+    }
+}
+
 /// A strategic-merge patch of the pod template of `target`.
 fn workload_patch(target: Workload, pod_spec: Value) -> Value {
     json!({
@@ -470,6 +504,21 @@ mod tests {
                 &resources,
             )
             .expect("the real container");
+    }
+
+    #[test]
+    fn node_ports_become_cluster_ips() {
+        let mut objects = vec![
+            json!({"kind": "Service", "spec": {"type": "NodePort", "ports": [{"port": 1, "nodePort": 30001}]}}),
+            json!({"kind": "Service", "spec": {"ports": [{"port": 2}]}}),
+        ];
+        let untouched = objects[1].clone();
+        without_node_ports(&mut objects);
+        assert_eq!(
+            objects[0],
+            json!({"kind": "Service", "spec": {"type": "ClusterIP", "ports": [{"port": 1}]}})
+        );
+        assert_eq!(objects[1], untouched);
     }
 
     #[test]

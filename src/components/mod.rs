@@ -18,6 +18,8 @@ pub mod kit;
 pub mod openwhisk;
 pub mod redis;
 pub mod runtimes;
+pub mod tls;
+pub mod web;
 
 pub use crate::apply::Object;
 pub use kit::Overlay;
@@ -61,8 +63,8 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         ComponentId::Redis => Some(&redis::Redis),
         ComponentId::Openwhisk => Some(&openwhisk::Openwhisk),
         ComponentId::Endpoint => Some(&endpoint::Endpoint),
+        ComponentId::Tls => Some(&tls::Tls),
         ComponentId::Registry
-        | ComponentId::Tls
         | ComponentId::Cron
         | ComponentId::Minio
         | ComponentId::Seaweedfs
@@ -199,7 +201,10 @@ pub fn render_all(cfg: &Config) -> Result<Vec<ComponentRender>, RenderError> {
             match component.support(cfg) {
                 Support::Unsupported(reason) => Ok(ComponentRender::Unsupported { id, reason }),
                 Support::Supported => {
-                    let built = component.overlay(cfg)?.build()?;
+                    let mut built = component.overlay(cfg)?.build()?;
+                    if !cfg.node_ports {
+                        kit::without_node_ports(&mut built.objects);
+                    }
                     Ok(ComponentRender::Rendered(RenderedComponent {
                         id,
                         objects: built.objects,

@@ -8,8 +8,8 @@ use super::flavour::{self, Flavour};
 use super::image::with_tag;
 use super::secrets::{NUVOLARIS_AUTH, NUVOLARIS_PASSWORD, WHISK_SYSTEM_AUTH};
 use super::{
-    ClusterFacts, Config, ConfigError, Controller, CouchDb, Enabled, GeneratedSecrets, Redis,
-    Runtimes, Scheduling, node_settings,
+    ClusterFacts, Config, ConfigError, Controller, CouchDb, Enabled, GeneratedSecrets, Publisher,
+    Redis, Runtimes, Scheduling, node_settings,
 };
 use crate::crd::{self, ComponentId, KubeFlavour, Whisk};
 use crate::secret::Secret;
@@ -63,6 +63,23 @@ impl Config {
         let ingress_class = explicit(nuv.ingressclass.as_deref())
             .or(facts.default_ingress_class.clone())
             .or_else(|| Some(default_ingress_class(flavour).to_owned()));
+
+        let publisher = if flavour == Flavour::Openshift {
+            Publisher::OpenshiftRoute
+        } else if ingress_class.as_deref() == Some("traefik") {
+            Publisher::Traefik {
+                class: ingress_class.clone(),
+                middleware_api_version: facts
+                    .traefik_middleware_api
+                    .clone()
+                    .unwrap_or_else(|| "traefik.io/v1alpha1".to_owned()),
+            }
+        } else {
+            Publisher::Nginx {
+                class: ingress_class.clone(),
+            }
+        };
+        let tls = switches.tls.unwrap_or(false) && flavour != Flavour::Kind;
 
         let host = explicit(nuv.apihost.as_deref()).or_else(|| labels.get("apihost").cloned());
         let port = nuv
@@ -125,11 +142,15 @@ impl Config {
             pod_security: flavour.needs_pod_security_with(storage_class.as_deref()),
             storage_class,
             ingress_class,
+            publisher,
+            tls,
+            acme: super::Tls::from_spec(spec.tls.as_ref(), enabled.contains(ComponentId::Tls))?,
             apihost,
             scheduling: Scheduling {
                 affinity: nuv.affinity.unwrap_or(false),
                 tolerations: nuv.tolerations.unwrap_or(false),
             },
+            node_ports: nuv.nodeports.unwrap_or(true),
             operator_image,
             couchdb: CouchDb::from_spec(spec, flavour, secrets)?,
             redis: Redis::from_spec(spec, secrets)?,

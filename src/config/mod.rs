@@ -17,6 +17,7 @@ pub mod openwhisk;
 pub mod redis;
 pub mod runtimes;
 pub mod secrets;
+pub mod tls;
 
 pub use apihost::ApiHost;
 pub use couchdb::CouchDb;
@@ -27,6 +28,7 @@ pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits};
 pub use redis::Redis;
 pub use runtimes::{RUNTIMES_CONFIGMAP, Runtimes};
 pub use secrets::{GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets, SecretShape};
+pub use tls::Tls;
 
 use crate::crd::ComponentId;
 use crate::secret::Secret;
@@ -43,6 +45,9 @@ pub struct ClusterFacts {
     pub default_ingress_class: Option<String>,
     /// Whether the cluster serves the OpenShift route API (route.openshift.io).
     pub has_openshift_routes: bool,
+    /// The API version of Traefik's Middleware the cluster serves (`traefik.io/v1alpha1`, or
+    /// `traefik.containo.us/v1alpha1` on older Traefiks), if any.
+    pub traefik_middleware_api: Option<String>,
     /// Address of the ingress load balancer, from `.status.loadBalancer.ingress[0]` (hostname
     /// or ip) of the ingress controller Service (`ingress-nginx/ingress-nginx-controller`, or
     /// `spec.nuvolaris.ingresslb` when set).
@@ -80,11 +85,20 @@ pub struct Config {
     pub storage_class: Option<String>,
     /// Ingress class for the endpoint ingresses; `None` uses the cluster default.
     pub ingress_class: Option<String>,
+    /// How HTTP routes are published (nginx or Traefik Ingresses, OpenShift Routes).
+    pub publisher: Publisher,
+    /// TLS on the published routes (`components.tls`, never on kind).
+    pub tls: bool,
+    /// The ACME issuer (used when the TLS component is enabled).
+    pub acme: Tls,
     pub apihost: ApiHost,
     /// Non-root pod security for the bitnami-style images (the original's `applypodsecurity`).
     pub pod_security: bool,
     /// Where core workloads may run (`nuvolaris.affinity`, `nuvolaris.tolerations`).
     pub scheduling: Scheduling,
+    /// Publish NodePort Services (`nuvolaris.nodeports`, default true); false makes them
+    /// ClusterIP, so that several installations fit in one cluster.
+    pub node_ports: bool,
     /// Image of this operator, run by the setup Jobs.
     pub operator_image: String,
     pub enabled: Enabled,
@@ -115,6 +129,20 @@ pub struct Resources {
 pub struct Credentials {
     pub user: String,
     pub password: Secret,
+}
+
+/// How the cluster publishes HTTP routes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Publisher {
+    /// Ingresses for nginx-style controllers (regular expression paths, rewrite annotations).
+    Nginx { class: Option<String> },
+    /// Ingresses for Traefik (prefix paths) plus Middlewares of this API version.
+    Traefik {
+        class: Option<String>,
+        middleware_api_version: String,
+    },
+    /// OpenShift Routes.
+    OpenshiftRoute,
 }
 
 /// Scheduling preferences of the core workloads.

@@ -58,7 +58,15 @@ pub async fn read(
         .list_api_groups()
         .await
         .map_err(read_error("list API groups"))?;
-    let has_openshift_routes = groups.groups.iter().any(|g| g.name == "route.openshift.io");
+    let has_group = |name: &str| groups.groups.iter().any(|g| g.name == name);
+    let has_openshift_routes = has_group("route.openshift.io");
+    let traefik_middleware_api = if has_group("traefik.io") {
+        Some("traefik.io/v1alpha1".to_owned())
+    } else if has_group("traefik.containo.us") {
+        Some("traefik.containo.us/v1alpha1".to_owned())
+    } else {
+        None
+    };
 
     let (lb_namespace, lb_service) = match ingresslb.and_then(|v| v.split_once('/')) {
         Some((ns, svc)) if !ns.is_empty() && !svc.is_empty() => (ns, svc),
@@ -88,6 +96,7 @@ pub async fn read(
         default_storage_class: default_marked(&storage_classes, DEFAULT_STORAGE_CLASS),
         default_ingress_class: default_marked(&ingress_classes, DEFAULT_INGRESS_CLASS),
         has_openshift_routes,
+        traefik_middleware_api,
         ingress_load_balancer,
         runtimes_json,
         operator_image: operator_image_from_env(

@@ -263,6 +263,21 @@ where
     }
 }
 
+/// The API groups the cluster serves (the core group as "").
+async fn served_groups(client: &Client) -> Result<std::collections::BTreeSet<String>, Error> {
+    let groups = client
+        .list_api_groups()
+        .await
+        .map_err(|source| Error::Kube {
+            what: "list API groups",
+            source,
+        })?;
+    let mut served: std::collections::BTreeSet<String> =
+        groups.groups.into_iter().map(|g| g.name).collect();
+    served.insert(String::new());
+    Ok(served)
+}
+
 /// What [`run`] needs besides the client.
 #[derive(Clone)]
 pub struct ControllerOptions {
@@ -311,11 +326,13 @@ pub async fn run(
         .fields(&format!("metadata.name={RUNTIMES_CONFIGMAP}"))
         .any_semantic();
     let mut controller = controller;
-    // A change of any child wakes its Whisk (metadata watches: small, and kinds of CRDs not
-    // installed in the cluster fail their watch without stopping the others).
+    // A change of any child wakes its Whisk (metadata watches: small). Only kinds the cluster
+    // serves (no Traefik Middlewares or OpenShift Routes where there are none): a watch of an
+    // absent kind would fail and log forever.
+    let served = served_groups(&client).await?;
     for kind in crate::components::created_kinds()
         .into_iter()
-        .filter(|k| k.namespaced)
+        .filter(|k| k.namespaced && served.contains(k.group))
     {
         let gvk = GroupVersionKind::gvk(kind.group, kind.version, kind.kind);
         let resource = ApiResource::from_gvk_with_plural(&gvk, kind.plural);

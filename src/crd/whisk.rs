@@ -193,6 +193,11 @@ pub struct NuvolarisSpec {
     /// Older spelling of `preload` (`only_apache`), read when `preload` is absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preloader: Option<PreloaderSpec>,
+    /// Publish the fixed NodePorts the `ops` CLI expects (default true). False turns every
+    /// NodePort Service into a ClusterIP Service, so that more than one installation fits in a
+    /// cluster (NodePorts are cluster-wide).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodeports: Option<bool>,
 }
 
 /// Runtime preloading (`nuvolaris.preload`).

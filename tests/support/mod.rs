@@ -10,6 +10,8 @@
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod servers;
+
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::path::PathBuf;

@@ -1,0 +1,240 @@
+//! Truthful status with the real components on the local control plane: a configuration this
+//! version cannot install keeps what runs and says so; an API error reads as a short sentence
+//! (object, field, the server's words); `nuvolaris.nodeports: false` lets a second installation
+//! share the cluster.
+
+mod support;
+
+use std::sync::Arc;
+
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use nuvolaris_operator::controller::{self, ControllerOptions};
+use nuvolaris_operator::crd::Whisk;
+use nuvolaris_operator::health::Health;
+use nuvolaris_operator::metrics::Metrics;
+use serde_json::{Value, json};
+use support::{TestNamespace, wait_for};
+
+fn status(w: &Whisk) -> Value {
+    serde_json::to_value(&w.status).expect("status serializes")
+}
+
+fn condition(w: &Whisk, type_: &str) -> Value {
+    status(w)["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == type_).cloned())
+        .unwrap_or(Value::Null)
+}
+
+/// `whisk_create.controller` is `value` for the current generation.
+fn controller_is(value: &'static str) -> impl Fn(Option<&Whisk>) -> bool {
+    move |w: Option<&Whisk>| {
+        w.is_some_and(|w| {
+            let s = status(w);
+            s["whisk_create"]["controller"] == value
+                && s["observedGeneration"].as_i64() == w.metadata.generation
+        })
+    }
+}
+
+/// Runs the operator (the real render) for one namespace until the returned sender fires.
+fn start_operator(client: &Client, namespace: &str) -> tokio::sync::watch::Sender<bool> {
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(controller::run(
+        client.clone(),
+        ControllerOptions::new(Some(namespace.to_owned())),
+        Arc::new(Health::default()),
+        Arc::new(Metrics::new()),
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        },
+    ));
+    stop
+}
+
+fn minimal(namespace: &str, nuvolaris: Value) -> Whisk {
+    serde_json::from_value(json!({
+        "apiVersion": "nuvolaris.org/v1", "kind": "Whisk",
+        "metadata": {"name": "controller", "namespace": namespace},
+        "spec": {
+            "nuvolaris": nuvolaris,
+            "components": {"openwhisk": true, "couchdb": true, "redis": true},
+        },
+    }))
+    .expect("a Whisk")
+}
+
+async fn set_components(whisks: &Api<Whisk>, components: Value) {
+    whisks
+        .patch(
+            "controller",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"components": components}})),
+        )
+        .await
+        .expect("patch components");
+}
+
+#[tokio::test]
+async fn an_unsupported_mode_keeps_what_runs_and_says_so() {
+    let client = support::cluster().await;
+    support::install_crds(&client).await;
+    let ns = TestNamespace::create(&client, "status-mode").await;
+    let stop = start_operator(&client, &ns.name);
+    let whisks = ns.api::<Whisk>();
+    // no NodePorts: this test runs beside others that install the same components
+    whisks
+        .create(
+            &PostParams::default(),
+            &minimal(&ns.name, json!({"nodeports": false})),
+        )
+        .await
+        .expect("create");
+    wait_for(&whisks, "controller", "Ready", controller_is("Ready")).await;
+    let controller_uid = ns
+        .api::<StatefulSet>()
+        .get("controller")
+        .await
+        .expect("controller")
+        .metadata
+        .uid;
+
+    // The enterprise mode (invoker on) is not built yet: not Ready, said why, nothing pruned.
+    set_components(&whisks, json!({"invoker": true})).await;
+    let degraded = wait_for(&whisks, "controller", "Degraded", controller_is("Degraded")).await;
+    let s = status(&degraded);
+    assert_eq!(s["whisk_create"]["openwhisk"], "?", "{s}");
+    assert_eq!(s["whisk_create"]["endpoint"], "?", "{s}");
+    assert_eq!(s["whisk_create"]["invoker"], "?", "{s}");
+    assert_eq!(s["whisk_create"]["couchdb"], "on", "{s}");
+    assert_eq!(condition(&degraded, "Ready")["status"], "False");
+    let message = condition(&degraded, "Degraded")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("openwhisk: the enterprise mode") && message.contains("kept"),
+        "{message}"
+    );
+    assert!(message.contains("invoker"), "{message}");
+    let controller = ns
+        .api::<StatefulSet>()
+        .get("controller")
+        .await
+        .expect("the running controller is kept");
+    assert_eq!(controller.metadata.uid, controller_uid, "not re-created");
+    assert!(
+        controller.metadata.deletion_timestamp.is_none(),
+        "not being deleted"
+    );
+    for ingress in ["apihost", "apihost-info", "apihost-my"] {
+        ns.api::<Ingress>()
+            .get(ingress)
+            .await
+            .unwrap_or_else(|e| panic!("the endpoint {ingress} is kept: {e}"));
+    }
+    ns.api::<Service>()
+        .get("controller")
+        .await
+        .expect("the controller Service is kept");
+
+    // Back to standalone: Ready again.
+    set_components(&whisks, json!({"invoker": false})).await;
+    wait_for(&whisks, "controller", "Ready again", controller_is("Ready")).await;
+
+    let _ = stop.send(true);
+    ns.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_taken_node_port_is_a_short_sentence_and_nodeports_off_fits_a_second_installation() {
+    let client = support::cluster().await;
+    support::install_crds(&client).await;
+    let first = TestNamespace::create(&client, "status-first").await;
+    let second = TestNamespace::create(&client, "status-second").await;
+    let stop_first = start_operator(&client, &first.name);
+    let stop_second = start_operator(&client, &second.name);
+
+    let first_whisks = first.api::<Whisk>();
+    first_whisks
+        .create(&PostParams::default(), &minimal(&first.name, json!({})))
+        .await
+        .expect("create the first");
+    wait_for(
+        &first_whisks,
+        "controller",
+        "first Ready",
+        controller_is("Ready"),
+    )
+    .await;
+
+    // The second asks for the same NodePorts: the API server refuses; the status says which
+    // Service and field, in the server's words, with no client debug dump.
+    let second_whisks = second.api::<Whisk>();
+    second_whisks
+        .create(&PostParams::default(), &minimal(&second.name, json!({})))
+        .await
+        .expect("create the second");
+    let degraded = wait_for(
+        &second_whisks,
+        "controller",
+        "second Degraded",
+        controller_is("Degraded"),
+    )
+    .await;
+    let message = condition(&degraded, "Degraded")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("already allocated") && message.contains("nodePort"),
+        "{message}"
+    );
+    assert!(
+        message.contains("couchdb: ") && message.contains("Service"),
+        "names the component and the object: {message}"
+    );
+    for dump in ["Status {", "ListMeta", "Some(", "ApiError"] {
+        assert!(!message.contains(dump), "debug dump {dump:?} in {message}");
+    }
+
+    // Without NodePorts the second installation fits.
+    second_whisks
+        .patch(
+            "controller",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"nuvolaris": {"nodeports": false}}})),
+        )
+        .await
+        .expect("nodeports off");
+    wait_for(
+        &second_whisks,
+        "controller",
+        "second Ready",
+        controller_is("Ready"),
+    )
+    .await;
+    let services = second.api::<Service>();
+    for name in ["couchdb-np", "controller"] {
+        let spec = services
+            .get(name)
+            .await
+            .expect("service")
+            .spec
+            .expect("spec");
+        assert_eq!(spec.type_.as_deref(), Some("ClusterIP"), "{name}");
+        assert!(
+            spec.ports.iter().flatten().all(|p| p.node_port.is_none()),
+            "{name} has no node port"
+        );
+    }
+
+    let _ = stop_first.send(true);
+    let _ = stop_second.send(true);
+    first.cleanup().await;
+    second.cleanup().await;
+}
