@@ -86,3 +86,18 @@ fn redis_as_the_user_on_its_prefix() {
 fn every_action_refuses_bad_input_with_a_message() {
     pytest("test_bad_input.py");
 }
+
+#[test]
+fn psql_as_the_user_in_its_database() {
+    pytest("test_psql.py");
+}
+
+#[test]
+fn minio_upload_download_and_content_with_the_users_keys() {
+    pytest("test_minio.py");
+}
+
+#[test]
+fn ferretdb_as_the_users_postgresql_role() {
+    pytest("test_ferretdb.py");
+}

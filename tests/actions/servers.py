@@ -329,8 +329,8 @@ def ferretdb(postgres_server, database="ferretdb"):
     with tempfile.TemporaryDirectory(prefix="nuv-ferretdb-") as workdir:
         port = free_port()
         pg_url = f"postgres://{postgres_server.host}:{postgres_server.port}/{database}"
-        args = [binary, "--handler=postgresql", f"--postgresql-url={pg_url}", f"--listen-addr=127.0.0.1:{port}"]
-        args += ["--telemetry=disable", f"--state-dir={workdir}", "--log-level=warn"]
+        # tools/testdeps/ferretdb's wrapper: the postgresql handler, telemetry off.
+        args = [binary, f"--postgresql-url={pg_url}", f"--listen-addr=127.0.0.1:{port}", "--log-level=warn"]
 
         def ready():
             with socket.create_connection(("127.0.0.1", port), timeout=1):

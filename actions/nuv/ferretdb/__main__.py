@@ -13,6 +13,7 @@ dates); the CLI unwraps `cursor.firstBatch`. A command the server refuses:
 """
 
 import json
+import re
 
 import pymongo
 from bson import json_util
@@ -26,6 +27,16 @@ TIMEOUT_MS = 10_000
 # MongoDB error codes: the credentials were refused; the command is not allowed.
 AUTHENTICATION_FAILED = 18
 UNAUTHORIZED = 13
+# FerretDB 1.x checks PLAIN credentials only when it first connects to PostgreSQL as the
+# user, and reports a refusal as an InternalError carrying PostgreSQL's SQLSTATE.
+REFUSED_BY_POSTGRES = re.compile(r"SQLSTATE (28P01|28000)")
+# FerretDB prefixes its messages with its call stack: `[file.go:52 pkg.Func] ...`.
+_STACK = re.compile(r"^(\[[^\]]*\]\s*)+")
+
+
+def server_message(error):
+    message = (error.details or {}).get("errmsg") or str(error)
+    return _STACK.sub("", str(message)).strip()[:500]
 
 
 def extended_json(text):
@@ -60,10 +71,10 @@ def main(args):
             raise HttpError(500, f"the MONGODB_URL of user {user.login} names no database") from None
         reply = database.command(command)
     except OperationFailure as e:
-        if e.code == AUTHENTICATION_FAILED:
+        if e.code == AUTHENTICATION_FAILED or REFUSED_BY_POSTGRES.search(server_message(e)):
             raise HttpError(502, f"MongoDB (FerretDB) refused the credentials of user {user.login}") from None
         status = 403 if e.code == UNAUTHORIZED else 400
-        raise HttpError(status, f"MongoDB: {e.details.get('errmsg') if e.details else e}") from None
+        raise HttpError(status, f"MongoDB: {server_message(e)}") from None
     except ConnectionFailure as e:
         raise HttpError(502, f"MongoDB (FerretDB) is unreachable: {str(e)[:300]}") from None
     except PyMongoError as e:
