@@ -8,6 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Real servers the setup tests talk to (installed when missing, cached outside the repo).
 bash tools/testdeps/redis.sh >/dev/null
 bash tools/testdeps/couchdb.sh >/dev/null
+# The Python environment of the whisk-system action tests (the runtime's libraries, pytest).
+bash tools/testdeps/python-actions.sh >/dev/null
 # The other protocols' servers (tools/testdeps/README.md); the Go builds run in sequence.
 for dep in postgres nginx kafka milvus-lite minio mc seaweedfs ferretdb registry promtool amtool; do
   bash "tools/testdeps/$dep.sh" >/dev/null

@@ -24,7 +24,7 @@ use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::design::DATABASES;
-use super::http::{CouchClient, Response, encode_segment};
+use super::http::{JsonClient, Response, encode_segment};
 use super::{
     Backoff, Env, EnvVar, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupSettings,
     SetupStep, optional, required,
@@ -325,7 +325,7 @@ pub fn parse_namespaces(value: &Secret) -> Result<Vec<NamespaceAuth>, SetupError
 /// Runs the CouchDB setup. See the module documentation for the steps.
 pub async fn run_couchdb_setup(cfg: CouchdbSetupConfig) -> Result<SetupReport, SetupError> {
     let started = Instant::now();
-    let db = CouchClient::new(&cfg.url, &cfg.admin_user, &cfg.admin_password, cfg.timeout);
+    let db = JsonClient::new(&cfg.url, &cfg.admin_user, &cfg.admin_password, cfg.timeout);
     tracing::info!(url = %db.base(), admin = %cfg.admin_user, "couchdb setup");
     let mut report = SetupReport::default();
 
@@ -405,7 +405,7 @@ pub async fn run_couchdb_setup(cfg: CouchdbSetupConfig) -> Result<SetupReport, S
 
 /// Waits until `GET /` answers 200 (CouchDB's welcome), bounded by `cfg.wait`.
 /// Connection errors and other statuses (503 while starting) are retried.
-async fn wait_ready(db: &CouchClient, cfg: &CouchdbSetupConfig) -> Result<(), SetupError> {
+async fn wait_ready(db: &JsonClient, cfg: &CouchdbSetupConfig) -> Result<(), SetupError> {
     let mut backoff = Backoff::new(cfg.wait);
     loop {
         let step = "wait for couchdb";
@@ -429,7 +429,7 @@ async fn wait_ready(db: &CouchClient, cfg: &CouchdbSetupConfig) -> Result<(), Se
     }
 }
 
-async fn enable_single_node(db: &CouchClient) -> Result<Outcome, SetupError> {
+async fn enable_single_node(db: &JsonClient) -> Result<Outcome, SetupError> {
     let step = "cluster setup";
     let r = db.send(step, Method::GET, "/_cluster_setup", None).await?;
     if r.status != StatusCode::OK {
@@ -456,7 +456,7 @@ async fn enable_single_node(db: &CouchClient) -> Result<Outcome, SetupError> {
 
 /// Sets one node config value when it differs. Values are JSON strings.
 async fn ensure_config(
-    db: &CouchClient,
+    db: &JsonClient,
     section: &str,
     key: &str,
     value: &str,
@@ -484,7 +484,7 @@ async fn ensure_config(
 }
 
 /// Creates the database when missing.
-async fn ensure_db(db: &CouchClient, name: &str) -> Result<Outcome, SetupError> {
+async fn ensure_db(db: &JsonClient, name: &str) -> Result<Outcome, SetupError> {
     let step = format!("database {name}");
     let path = format!("/{}", encode_segment(name));
     let r = db.send(&step, Method::GET, &path, None).await?;
@@ -504,7 +504,7 @@ async fn ensure_db(db: &CouchClient, name: &str) -> Result<Outcome, SetupError> 
 
 /// Sets the database `_security` object when it differs.
 async fn ensure_security(
-    db: &CouchClient,
+    db: &JsonClient,
     name: &str,
     desired: &Value,
 ) -> Result<Outcome, SetupError> {
@@ -534,7 +534,7 @@ async fn ensure_security(
 /// holds a password hash, so the password is checked by authenticating as the
 /// user (`GET /_session` with its credentials) instead of comparing hashes.
 async fn ensure_user(
-    db: &CouchClient,
+    db: &JsonClient,
     user: &str,
     password: &Secret,
 ) -> Result<Outcome, SetupError> {
@@ -580,7 +580,7 @@ async fn ensure_user(
 }
 
 async fn password_accepted(
-    db: &CouchClient,
+    db: &JsonClient,
     step: &str,
     user: &str,
     password: &Secret,
@@ -596,7 +596,7 @@ async fn password_accepted(
 /// `_rev`, and written with the current `_rev` only when different. A 409
 /// (another writer in between) re-reads and retries.
 async fn ensure_doc(
-    db: &CouchClient,
+    db: &JsonClient,
     dbn: &str,
     id: &str,
     desired: impl Fn(Option<&Value>) -> Result<Value, SetupError>,

@@ -1,6 +1,7 @@
-//! A minimal CouchDB HTTP client over hyper-util (already in the dependency
-//! tree through kube; reqwest would add a second HTTP stack). Plain HTTP only:
-//! CouchDB is reached in-cluster at `http://couchdb:5984`.
+//! A minimal JSON-over-HTTP client with basic auth, over hyper-util (already
+//! in the dependency tree through kube; reqwest would add a second HTTP
+//! stack). It serves CouchDB (`http://couchdb:5984`) and the OpenWhisk REST
+//! API (`http://controller:3233`), both reached in-cluster over plain HTTP.
 
 use std::time::Duration;
 
@@ -22,8 +23,9 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    /// Short, printable form of the body for error messages. CouchDB error
-    /// bodies carry `error`/`reason` only, never request data.
+    /// Short, printable form of the body for error messages. CouchDB and
+    /// OpenWhisk error bodies carry `error`/`reason`/`code` only, never
+    /// request data.
     pub fn snippet(&self) -> String {
         let text = String::from_utf8_lossy(&self.raw);
         let mut s: String = text.chars().take(200).collect();
@@ -42,18 +44,18 @@ impl Response {
     }
 }
 
-pub(crate) struct CouchClient {
+pub(crate) struct JsonClient {
     client: Client<HttpConnector, Full<Bytes>>,
     base: String,
     authorization: String,
     timeout: Duration,
 }
 
-impl CouchClient {
+impl JsonClient {
     pub fn new(base_url: &str, user: &str, password: &Secret, timeout: Duration) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(timeout));
-        CouchClient {
+        JsonClient {
             client: Client::builder(TokioExecutor::new()).build(connector),
             base: base_url.trim_end_matches('/').to_string(),
             authorization: basic_auth(user, password),
@@ -65,8 +67,9 @@ impl CouchClient {
         &self.base
     }
 
-    /// Sends one request as the admin user. `path` starts with `/` and is
-    /// already percent-encoded (see [`encode_segment`]).
+    /// Sends one request with the client's credentials. `path` starts with
+    /// `/`, is already percent-encoded (see [`encode_segment`]) and may end in
+    /// a query string.
     pub async fn send(
         &self,
         step: &str,
@@ -138,7 +141,7 @@ impl CouchClient {
             .await
             .map_err(|_| http_err(format!("no answer within {:?}", self.timeout)))??;
         let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-        tracing::debug!(step, status = status.as_u16(), "couchdb response");
+        tracing::debug!(step, status = status.as_u16(), "http response");
         Ok(Response { status, body, raw })
     }
 }

@@ -13,11 +13,13 @@
 //! keeps the two sides together. Secrets are held in [`Secret`], whose `Debug`/`Display` never
 //! show the value, and are never logged.
 
+pub mod actions;
 mod couchdb;
 mod design;
 mod http;
 mod redis;
 mod resp;
+pub mod whisk_system;
 
 use std::fmt;
 use std::time::Duration;
@@ -211,6 +213,14 @@ pub enum SetupError {
     },
     #[error("{step}: Redis error: {reason}")]
     Redis { step: String, reason: String },
+    #[error(
+        "{step}: OpenWhisk at {api_host} refused the whisk-system auth (HTTP {status}); check the whisk-system key (openwhisk.namespaces.whisk-system of the Whisk spec)"
+    )]
+    Unauthorized {
+        step: String,
+        status: u16,
+        api_host: String,
+    },
     #[error("{step}: gave up after {attempts} conflicting updates")]
     Conflict { step: String, attempts: u32 },
     #[error("bcrypt hashing failed: {0}")]
@@ -353,9 +363,14 @@ struct Backoff {
 
 impl Backoff {
     fn new(total: Duration) -> Self {
+        Self::until(tokio::time::Instant::now() + total)
+    }
+
+    /// A backoff that stops at an absolute deadline (shared by several steps).
+    fn until(deadline: tokio::time::Instant) -> Self {
         Backoff {
             next: Duration::from_millis(100),
-            deadline: tokio::time::Instant::now() + total,
+            deadline,
         }
     }
 
