@@ -92,10 +92,11 @@ fn anchored(pattern: &str) -> Regex {
     Regex::new(&format!("^{pattern}$")).expect("constant regex compiles")
 }
 
+/// apimachinery's `RegexError`, its spacing included.
 fn regex_error(message: &str, pattern: &str, examples: &[&str]) -> String {
-    let examples: Vec<String> = examples.iter().map(|e| format!("'{e}'")).collect();
+    let examples: Vec<String> = examples.iter().map(|e| format!("'{e}', ")).collect();
     format!(
-        "{message} (e.g. {}, regex used for validation is '{pattern}')",
+        "{message} (e.g. {}regex used for validation is '{pattern}')",
         examples.join(" or ")
     )
 }

@@ -10,7 +10,8 @@
 //! 3. non-nullable `null`s are dropped, defaults filled; `status` is ignored (the CRDs have a
 //!    status subresource: neither create nor update takes it from the request);
 //! 4. validation: `metadata` ([`meta`]), the OpenAPI schema ([`schema::check`]) and, unless an
-//!    error of type, enum, required or size came first, the CEL rules
+//!    error of type, enum, required or size came first (then a note says rules were skipped,
+//!    for a CRD that has rules), the CEL rules
 //!    (`x-kubernetes-validations`, evaluated by kube's `cel` feature; a rule does not run on a
 //!    `null` value, as on the API server).
 //!
@@ -46,6 +47,18 @@ struct Crd {
     kind: &'static str,
     schema: Value,
     rules: cel::CompiledSchema,
+    /// Whether the schema has CEL rules at all (without, the API server has no CEL validator).
+    has_rules: bool,
+}
+
+fn has_rules(schema: &Value) -> bool {
+    match schema {
+        Value::Object(map) => {
+            map.contains_key("x-kubernetes-validations") || map.values().any(has_rules)
+        }
+        Value::Array(items) => items.iter().any(has_rules),
+        _ => false,
+    }
 }
 
 /// The kinds this operator serves, with their schemas and compiled CEL rules (compiled once).
@@ -68,6 +81,7 @@ static CRDS: LazyLock<Vec<Crd>> = LazyLock::new(|| {
         let rules = cel::compile_schema(&schema);
         Crd {
             kind,
+            has_rules: has_rules(&schema),
             schema,
             rules,
         }
@@ -119,7 +133,9 @@ pub fn admit(document: &Value) -> Result<Admitted, Rejection> {
         .unwrap_or_default();
     let mut errors = meta::validation_errors(&metadata);
     errors.extend(schema::check(&crd.schema, &object, ""));
-    if errors.iter().any(|e| e.error_type.blocks_cel()) {
+    if !crd.has_rules {
+        // no CEL validator, no note about skipped rules
+    } else if errors.iter().any(|e| e.error_type.blocks_cel()) {
         errors.push(FieldError::invalid("", Value::Null, CEL_SKIPPED));
     } else {
         errors.extend(cel_errors(crd, &object));
