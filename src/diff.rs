@@ -592,6 +592,21 @@ mod tests {
     }
 
     #[test]
+    fn a_replaced_job_shows_only_the_fields_the_operator_sets() {
+        let live = json!({"metadata": {"name": "init", "labels": {"job-name": "init", "a": "1"}},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "c", "image": "old", "terminationMessagePath": "/dev/termination-log"}
+            ]}}, "completions": 1}});
+        let desired = json!({"metadata": {"name": "init", "labels": {"a": "1"}},
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "new"}]}}}});
+        assert_eq!(
+            project(&live, &desired),
+            json!({"metadata": {"name": "init", "labels": {"a": "1"}},
+                "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "old"}]}}}})
+        );
+    }
+
+    #[test]
     fn emitted_entries_carry_markers() {
         let object = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
             "metadata": {"name": "couchdb", "namespace": "nuvolaris", "uid": "x", "resourceVersion": "1"},

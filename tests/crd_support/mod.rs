@@ -373,6 +373,11 @@ pub fn admission_cases(ns: &str, schemas: &[(&str, Value)]) -> Vec<Case> {
         reject(&["spec.couchdb", CEL_SKIPPED_FIELD]),
     );
     add(
+        "port out of range as a string",
+        whisk(json!({"controller": {"port": "70000"}})),
+        reject(&["spec.controller.port"]),
+    );
+    add(
         "boolean for an int-or-string port",
         whisk(json!({"controller": {"port": true}})),
         reject(&["spec.controller.port", CEL_SKIPPED_FIELD]),
