@@ -12,6 +12,7 @@ pub mod components;
 pub mod config;
 pub mod controller;
 pub mod crd;
+pub mod diff;
 pub mod health;
 pub mod kustomize;
 pub mod leader;

@@ -37,6 +37,17 @@ enum Command {
         #[arg(long)]
         kube: Option<String>,
     },
+    /// Show what applying a Whisk CR would change on the cluster of the current kubeconfig, object
+    /// by object, like `kubectl diff` (server-side dry run, secrets masked). Exit status: 0 no
+    /// differences, 1 differences, 2 error.
+    Diff {
+        /// The Whisk CR (YAML).
+        #[arg(short = 'f', long = "filename")]
+        file: PathBuf,
+        /// Render for this Kubernetes flavour instead of the detected one.
+        #[arg(long)]
+        kube: Option<String>,
+    },
     /// Build a kustomization directory natively and print the objects, like `kubectl kustomize DIR`.
     Kustomize {
         /// Directory holding a kustomization.yaml.
@@ -51,13 +62,47 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command.unwrap_or(Command::Run(cli.run))) {
+    let command = cli.command.unwrap_or(Command::Run(cli.run));
+    if let Command::Diff { file, kube } = &command {
+        // kubectl diff's convention: 1 means "differences", so errors are 2
+        return match diff(file, kube.as_deref()) {
+            Ok(true) => ExitCode::from(1),
+            Ok(false) => ExitCode::SUCCESS,
+            Err(message) => {
+                print_error(&message);
+                ExitCode::from(2)
+            }
+        };
+    }
+    match run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            print_error(&message);
             ExitCode::FAILURE
         }
     }
+}
+
+/// One `error:` line per line of the message (a rejected CR lists each field on its own line).
+fn print_error(message: &str) {
+    for line in message.lines() {
+        eprintln!("error: {line}");
+    }
+}
+
+/// Prints the diff; returns whether anything differs.
+fn diff(file: &std::path::Path, kube: Option<&str>) -> Result<bool, String> {
+    let runtime = tokio_runtime()?;
+    runtime.block_on(async {
+        let client = kube::Client::try_default()
+            .await
+            .map_err(|e| format!("cannot connect to the cluster: {e}"))?;
+        let diff = nuvolaris_operator::diff::diff_file(&client, file, kube)
+            .await
+            .map_err(|e| e.to_string())?;
+        print!("{}", diff.text);
+        Ok(!diff.is_empty())
+    })
 }
 
 fn run(command: Command) -> Result<(), String> {
@@ -75,6 +120,7 @@ fn run(command: Command) -> Result<(), String> {
             print!("{}", output.yaml);
             Ok(())
         }
+        Command::Diff { .. } => Err("diff is handled in main".into()),
         Command::Kustomize { dir } => {
             let objects =
                 nuvolaris_operator::kustomize::build_dir(&dir).map_err(|e| e.to_string())?;

@@ -1,10 +1,15 @@
 //! `nuvolaris-operator render`: every object the operator would apply for a CR, with no cluster.
+//!
+//! The CR is read the way `kubectl apply -f` reads it (YAML 1.1 typing, as `sigs.k8s.io/yaml`)
+//! and admitted the way the API server admits it ([`crate::crd::validate`]) before anything is
+//! rendered, so `render` rejects exactly what `kubectl apply` would.
 
 use std::path::Path;
 
 use crate::components::{self, ComponentRender};
 use crate::config::{self, ClusterFacts, Config, GeneratedSecrets, NodeFacts};
 use crate::crd::Whisk;
+use crate::crd::validate::{self, Admitted, Rejection};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OfflineError {
@@ -16,6 +21,9 @@ pub enum OfflineError {
     },
     #[error("{path} is not a valid Whisk resource: {message}")]
     Parse { path: String, message: String },
+    /// What the API server would reject: one line per field error.
+    #[error("{}", rejected_lines(path, rejection))]
+    Rejected { path: String, rejection: Rejection },
     #[error(
         "unknown Kubernetes flavour {0:?} (expected kind, k3s, microk8s, eks, gke, aks, lks, openshift or generic)"
     )]
@@ -32,18 +40,59 @@ pub struct Rendered {
     pub warnings: Vec<String>,
 }
 
+fn rejected_lines(path: &str, rejection: &Rejection) -> String {
+    let lines: Vec<String> = rejection
+        .errors()
+        .iter()
+        .map(|e| format!("{path}: {e}"))
+        .collect();
+    lines.join("\n")
+}
+
 /// Renders the CR in `path` (YAML) for `flavour` (default: generic).
 pub fn render_file(path: &Path, flavour: Option<&str>) -> Result<Rendered, OfflineError> {
+    let whisk = read_whisk(path)?;
+    render_whisk(&whisk, flavour)
+}
+
+/// Reads the one resource of the YAML (or JSON) file `path` as kubectl does and admits it as
+/// the API server would.
+pub fn read_resource(path: &Path) -> Result<Admitted, OfflineError> {
     let display = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| OfflineError::Read {
         path: display.clone(),
         source,
     })?;
-    let whisk: Whisk = serde_yaml_ng::from_str(&text).map_err(|e| OfflineError::Parse {
+    let parse_error = |message: String| OfflineError::Parse {
+        path: display.clone(),
+        message,
+    };
+    let mut documents = crate::kustomize::parse_kubectl_yaml(&text).map_err(parse_error)?;
+    documents.retain(|d| !d.is_null());
+    let document = match documents.len() {
+        1 => documents.remove(0),
+        n => return Err(parse_error(format!("expected one resource, found {n}"))),
+    };
+    validate::admit(&document).map_err(|rejection| OfflineError::Rejected {
+        path: display,
+        rejection,
+    })
+}
+
+/// [`read_resource`], which must be a Whisk.
+pub fn read_whisk(path: &Path) -> Result<Whisk, OfflineError> {
+    let display = path.display().to_string();
+    let admitted = read_resource(path)?;
+    if admitted.kind != "Whisk" {
+        return Err(OfflineError::Parse {
+            path: display,
+            message: format!("a {} is not a Whisk", admitted.kind),
+        });
+    }
+    serde_json::from_value(admitted.object).map_err(|e| OfflineError::Parse {
         path: display,
         message: e.to_string(),
-    })?;
-    render_whisk(&whisk, flavour)
+    })
 }
 
 /// Renders a parsed CR. Passwords the CR leaves out get fixed placeholders, so the output is

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use kube::CustomResourceExt;
 use kube::core::cel;
-use nuvolaris_operator::crd::{self, Whisk, WhiskUser, Workflows};
+use nuvolaris_operator::crd::{self, Whisk, WhiskUser, Workflows, validate};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- helpers
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 // Shared with crd_apiserver.rs; each test crate uses a subset.
 #[allow(dead_code)]
 mod crd_support;
-use crd_support::{kind_of, reference, repo, sample_crs, yaml_docs, yaml_docs_str};
+use crd_support::{Verdict, kind_of, reference, repo, sample_crs, yaml_docs, yaml_docs_str};
 
 fn schema_of(
     crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
@@ -32,123 +32,47 @@ fn schema_of(
     serde_json::to_value(schema).expect("schema to JSON")
 }
 
-fn schema_for_kind(kind: &str) -> Value {
-    match kind {
-        "Whisk" => schema_of(&Whisk::crd()),
-        "WhiskUser" => schema_of(&WhiskUser::crd()),
-        "Workflows" => schema_of(&Workflows::crd()),
-        other => panic!("unexpected kind {other}"),
-    }
+/// Each kind with its openAPIV3Schema.
+fn schemas() -> Vec<(&'static str, Value)> {
+    vec![
+        ("Whisk", schema_of(&Whisk::crd())),
+        ("WhiskUser", schema_of(&WhiskUser::crd())),
+        ("Workflows", schema_of(&Workflows::crd())),
+    ]
 }
 
-/// A minimal structural-schema validator: what the API server checks before
-/// CEL, with unknown fields reported as errors (kubectl's default strict
-/// field validation) except under `x-kubernetes-preserve-unknown-fields`.
-fn structural_errors(schema: &Value, value: &Value, path: &str, errs: &mut Vec<String>) {
-    if value.is_null() {
-        if schema.get("nullable") != Some(&Value::Bool(true)) {
-            errs.push(format!("{path}: must not be null"));
-        }
-        return;
-    }
-    if schema.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
-        if !(value.is_i64() || value.is_u64() || value.is_string()) {
-            errs.push(format!(
-                "{path}: must be an integer or a string, got {value}"
-            ));
-        }
-        return;
-    }
-    let ty = schema.get("type").and_then(Value::as_str);
-    let type_ok = match ty {
-        Some("object") => value.is_object(),
-        Some("array") => value.is_array(),
-        Some("string") => value.is_string(),
-        Some("integer") => value.is_i64() || value.is_u64(),
-        Some("number") => value.is_number(),
-        Some("boolean") => value.is_boolean(),
-        None => true,
-        Some(other) => panic!("{path}: unexpected schema type {other}"),
-    };
-    if !type_ok {
-        errs.push(format!(
-            "{path}: expected {}, got {value}",
-            ty.unwrap_or("?")
-        ));
-        return;
-    }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
-        && !allowed.contains(value)
-    {
-        errs.push(format!(
-            "{path}: unsupported value {value}, allowed {allowed:?}"
-        ));
-    }
-    if let Some(n) = value.as_f64() {
-        if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
-            && n < min
-        {
-            errs.push(format!("{path}: {n} is below the minimum {min}"));
-        }
-        if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
-            && n > max
-        {
-            errs.push(format!("{path}: {n} is above the maximum {max}"));
-        }
-    }
-    if let (Some(s), Some(pattern)) = (
-        value.as_str(),
-        schema.get("pattern").and_then(Value::as_str),
-    ) {
-        let re = regex::Regex::new(pattern).expect("schema pattern compiles");
-        if !re.is_match(s) {
-            errs.push(format!("{path}: {s:?} does not match {pattern}"));
-        }
-    }
-    if let Some(obj) = value.as_object() {
-        for req in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let req = req.as_str().expect("required entries are strings");
-            if !obj.contains_key(req) {
-                errs.push(format!("{path}: missing required field {req}"));
-            }
-        }
-        let preserve =
-            schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-        for (key, child) in obj {
-            let child_path = format!("{path}.{key}");
-            if let Some(sub) = schema.get("properties").and_then(|p| p.get(key)) {
-                structural_errors(sub, child, &child_path, errs);
-            } else if let Some(sub) = schema.get("additionalProperties").filter(|s| s.is_object()) {
-                structural_errors(sub, child, &child_path, errs);
-            } else if !preserve {
-                errs.push(format!("{child_path}: unknown field"));
-            }
-        }
-    }
-    if let (Some(items), Some(schema_items)) = (value.as_array(), schema.get("items")) {
-        for (i, item) in items.iter().enumerate() {
-            structural_errors(schema_items, item, &format!("{path}[{i}]"), errs);
+/// The fields an offline rejection names, as a sorted set (`<nil>` for none).
+fn offline_verdict(document: &Value) -> Verdict {
+    match validate::admit(document) {
+        Ok(_) => Verdict::Accept,
+        Err(rejection) => {
+            let fields: BTreeSet<String> = rejection
+                .errors()
+                .iter()
+                .map(|e| {
+                    if e.field.is_empty() {
+                        "<nil>".to_string()
+                    } else {
+                        e.field.clone()
+                    }
+                })
+                .collect();
+            Verdict::Reject(fields.into_iter().collect())
         }
     }
 }
 
-/// Every error the API server would report for `spec` of a `kind` (schema, then CEL).
+/// Every error the API server would report for a resource of `kind` with `spec` (the offline
+/// admission of the library: schema, then CEL).
 fn validate_spec(kind: &str, spec: &Value) -> Vec<String> {
-    let schema = schema_for_kind(kind);
-    let mut errs = Vec::new();
-    structural_errors(&schema["properties"]["spec"], spec, "spec", &mut errs);
-    if errs.is_empty()
-        && let Err(cel_errs) =
-            cel::Validator::new().validate(&schema, &json!({ "spec": spec }), None)
-    {
-        errs.extend(cel_errs.as_slice().iter().map(|e| format!("CEL {e}")));
+    admission_errors(&crd_support::resource(kind, "test", spec.clone()))
+}
+
+fn admission_errors(document: &Value) -> Vec<String> {
+    match validate::admit(document) {
+        Ok(_) => Vec::new(),
+        Err(rejection) => rejection.errors().iter().map(ToString::to_string).collect(),
     }
-    errs
 }
 
 /// Parse `spec` into the typed spec of `kind`, and serialise it back.
@@ -203,7 +127,7 @@ fn every_sample_cr_parses_validates_and_round_trips() {
             failures.push(format!("{file} ({kind}): does not deserialize: {e}"));
             continue;
         }
-        for err in validate_spec(kind, &spec) {
+        for err in admission_errors(cr) {
             failures.push(format!("{file} ({kind}): {err}"));
         }
         // Lossless: every field of the sample is either modelled or kept in `extra`.
@@ -603,6 +527,34 @@ fn has_items_path(schema: &Value, path: &str) -> bool {
 
 // ---------------------------------------------------------------- rejections
 
+/// The admission corpus (shared with the differential test on the API server, crd_apiserver):
+/// the offline validator admits what it should and names exactly the expected fields.
+#[test]
+fn offline_admission_matches_the_corpus() {
+    let cases = crd_support::admission_cases("test", &schemas());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let expected = match &case.verdict {
+            Verdict::Accept => Verdict::Accept,
+            Verdict::Reject(fields) => {
+                let set: BTreeSet<String> = fields.iter().cloned().collect();
+                Verdict::Reject(set.into_iter().collect())
+            }
+        };
+        let got = offline_verdict(&case.document);
+        if got != expected {
+            failures.push(format!(
+                "{}: expected {expected:?}, got {got:?}: {:?}",
+                case.name,
+                admission_errors(&case.document)
+            ));
+        }
+    }
+    let cel_cases = cases.iter().filter(|c| c.name.starts_with("CEL ")).count();
+    assert!(cel_cases >= 9, "only {cel_cases} CEL rule cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 fn assert_rejected(spec: Value, needle: &str) {
     let errs = validate_spec("Whisk", &spec);
     assert!(
@@ -655,11 +607,17 @@ fn cel_rejects_concurrency_limits_out_of_order() {
 
 #[test]
 fn ports_must_be_in_range() {
-    assert_rejected(json!({"couchdb": {"port": 0}}), "below the minimum");
-    assert_rejected(json!({"couchdb": {"port": 70000}}), "above the maximum");
+    assert_rejected(
+        json!({"couchdb": {"port": 0}}),
+        "should be greater than or equal to 1",
+    );
+    assert_rejected(
+        json!({"couchdb": {"port": 70000}}),
+        "should be less than or equal to 65535",
+    );
     assert_rejected(
         json!({"nuvolaris": {"apiport": 65536}}),
-        "above the maximum",
+        "should be less than or equal to 65535",
     );
     assert_rejected(
         json!({"controller": {"port": 70000}}),
@@ -685,35 +643,47 @@ fn ports_must_be_in_range() {
 
 #[test]
 fn replicas_and_sizes_must_be_positive() {
-    assert_rejected(json!({"postgres": {"replicas": 0}}), "below the minimum");
+    assert_rejected(
+        json!({"postgres": {"replicas": 0}}),
+        "should be greater than or equal to 1",
+    );
     assert_rejected(
         json!({"configs": {"invoker": {"replicas": 0}}}),
-        "below the minimum",
+        "should be greater than or equal to 1",
     );
     assert_rejected(
         json!({"configs": {"controller": {"replicas": -1}}}),
-        "below the minimum",
+        "should be greater than or equal to 1",
     );
-    assert_rejected(json!({"etcd": {"replicas": 0}}), "below the minimum");
-    assert_rejected(json!({"milvus": {"replicas": 0}}), "below the minimum");
-    assert_rejected(json!({"couchdb": {"volume-size": 0}}), "below the minimum");
+    assert_rejected(
+        json!({"etcd": {"replicas": 0}}),
+        "should be greater than or equal to 1",
+    );
+    assert_rejected(
+        json!({"milvus": {"replicas": 0}}),
+        "should be greater than or equal to 1",
+    );
+    assert_rejected(
+        json!({"couchdb": {"volume-size": 0}}),
+        "should be greater than or equal to 1",
+    );
 }
 
 #[test]
 fn enums_reject_unknown_values() {
     assert_rejected(
         json!({"nuvolaris": {"kube": "minikube"}}),
-        "unsupported value",
+        "Unsupported value",
     );
     assert_rejected(
         json!({"nuvolaris": {"protocol": "ftp"}}),
-        "unsupported value",
+        "Unsupported value",
     );
     assert_rejected(
         json!({"configs": {"controller": {"loggingLevel": "VERBOSE"}}}),
-        "unsupported value",
+        "Unsupported value",
     );
-    assert_rejected(json!({"registry": {"mode": "hybrid"}}), "unsupported value");
+    assert_rejected(json!({"registry": {"mode": "hybrid"}}), "Unsupported value");
     for flavour in [
         "auto",
         "kind",
@@ -738,16 +708,16 @@ fn enums_reject_unknown_values() {
 fn types_and_unknown_nested_fields_are_rejected() {
     assert_rejected(
         json!({"components": {"openwhisk": "yes"}}),
-        "expected boolean",
+        "must be of type boolean",
     );
     assert_rejected(
         json!({"couchdb": {"volume-size": "10"}}),
-        "expected integer",
+        "must be of type integer",
     );
     assert_rejected(json!({"couchdb": {"volumesize": 10}}), "unknown field");
     assert_rejected(
         json!({"openwhisk": {"namespaces": {"nuvolaris": "no-colon"}}}),
-        "does not match",
+        "should match",
     );
     // Unknown top-level sections and component toggles are preserved, as in the original.
     assert!(
@@ -765,7 +735,7 @@ fn whisk_user_requires_identity_fields() {
     for field in ["password", "namespace", "auth"] {
         assert!(
             errs.iter()
-                .any(|e| e.contains(&format!("missing required field {field}"))),
+                .any(|e| e == &format!("spec.{field}: Required value")),
             "{errs:?}"
         );
     }
@@ -773,7 +743,7 @@ fn whisk_user_requires_identity_fields() {
     assert!(
         validate_spec("WhiskUser", &bad_auth)
             .iter()
-            .any(|e| e.contains("does not match"))
+            .any(|e| e.contains("should match"))
     );
 }
 
@@ -910,20 +880,21 @@ fn status_schema_accepts_old_and_new_statuses() {
         .expect("condition"),
     ];
     for status in [old, serde_json::to_value(&new).expect("status to JSON")] {
-        let mut errs = Vec::new();
-        structural_errors(status_schema, &status, "status", &mut errs);
+        let errs = validate::schema::check(status_schema, &status, "status");
         assert!(errs.is_empty(), "{status}: {errs:?}");
     }
-    let mut errs = Vec::new();
     let bad = json!({"conditions": [{"type": "Ready", "status": "Maybe"}]});
-    structural_errors(status_schema, &bad, "status", &mut errs);
+    let errs: Vec<String> = validate::schema::check(status_schema, &bad, "status")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert!(
         errs.iter()
-            .any(|e| e.contains("missing required field reason")),
+            .any(|e| e == "status.conditions[0].reason: Required value"),
         "{errs:?}"
     );
     assert!(
-        errs.iter().any(|e| e.contains("unsupported value")),
+        errs.iter().any(|e| e.contains("Unsupported value")),
         "{errs:?}"
     );
 }

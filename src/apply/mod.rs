@@ -200,6 +200,53 @@ impl LiveIndex {
             (labels.get(LABEL_COMPONENT).map(String::as_str) == Some(component)).then_some(key)
         })
     }
+
+    /// What prune deletes given the objects to `keep`, in deletion order: every indexed object
+    /// not kept and not already being deleted, except the kinds never pruned
+    /// ([`kinds::KnownKind::prunable`]); exposure and workloads before their configuration.
+    pub fn prune_candidates(&self, keep: &BTreeSet<ObjectKey>) -> Vec<&ObjectKey> {
+        let mut doomed: Vec<&ObjectKey> = self
+            .objects
+            .iter()
+            .filter(|(key, object)| {
+                !keep.contains(*key)
+                    && object.metadata.deletion_timestamp.is_none()
+                    && kinds::known(&key.group, &key.kind).is_none_or(|k| k.prunable)
+            })
+            .map(|(key, _)| key)
+            .collect();
+        doomed.sort_by_key(|key| {
+            (
+                std::cmp::Reverse(kinds::apply_rank(&key.kind)),
+                (*key).clone(),
+            )
+        });
+        doomed
+    }
+
+    /// The live copy of an indexed object (a GET: the index holds metadata only).
+    pub async fn fetch(
+        &self,
+        client: &Client,
+        key: &ObjectKey,
+    ) -> Result<Option<Value>, ApplyError> {
+        let Some(object) = self.objects.get(key) else {
+            return Ok(None);
+        };
+        let api: Api<DynamicObject> = match (&key.namespace, object.resolved.namespaced) {
+            (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &object.resolved.resource),
+            _ => Api::all_with(client.clone(), &object.resolved.resource),
+        };
+        let found = api
+            .get_opt(&key.name)
+            .await
+            .map_err(|source| ApplyError::Kube {
+                action: "read",
+                object: key.to_string(),
+                source,
+            })?;
+        Ok(found.and_then(|o| serde_json::to_value(o).ok()))
+    }
 }
 
 /// Whether someone other than the operator took over fields the operator sets (a `kubectl
@@ -268,6 +315,89 @@ fn owns_any(fields: &serde_json::Value, desired: &Object) -> bool {
             false
         }
     })
+}
+
+/// What applying one prepared object does, decided from its live metadata alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The live copy carries the same content hash and nobody else took over its fields.
+    Unchanged,
+    /// A create-only object (`nuvolaris.org/apply-policy: create-only`) that exists: users own
+    /// its content.
+    CreateOnly,
+    /// The live copy is being deleted: it is applied once it is gone.
+    WaitForDeletion,
+    /// A Job whose (immutable) template changed: deleted now, created again on a later pass.
+    ReplaceJob,
+    /// Server-side apply (which creates it when missing).
+    Apply,
+}
+
+/// The decision of [`Applier::apply_all_with`] for `object` given its live metadata.
+pub fn decide(
+    object: &Object,
+    live: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+) -> Step {
+    let Some(live) = live else {
+        return Step::Apply;
+    };
+    if live.deletion_timestamp.is_some() {
+        return Step::WaitForDeletion;
+    }
+    let is_job = str_at(object, &["kind"]) == Some("Job")
+        && str_at(object, &["apiVersion"]) == Some("batch/v1");
+    let desired_hash = str_at(
+        object,
+        &["metadata", "annotations", ANNOTATION_APPLIED_HASH],
+    );
+    let live_hash = live
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION_APPLIED_HASH))
+        .map(String::as_str);
+    if desired_hash.is_some()
+        && live_hash == desired_hash
+        && (is_job || !edited_by_others(live, object))
+    {
+        return Step::Unchanged;
+    }
+    if str_at(
+        object,
+        &["metadata", "annotations", APPLY_POLICY_ANNOTATION],
+    ) == Some(CREATE_ONLY)
+    {
+        return Step::CreateOnly;
+    }
+    if is_job {
+        return Step::ReplaceJob;
+    }
+    Step::Apply
+}
+
+/// `prepare` guesses the scope of kinds it does not know; discovery has the final word: a
+/// cluster-scoped object carries neither a namespace nor a (namespaced) owner.
+fn scoped<'a>(object: &'a Object, resolved: &Resolved) -> std::borrow::Cow<'a, Object> {
+    let namespaced_fields = object
+        .get("metadata")
+        .is_some_and(|m| m.get("namespace").is_some());
+    if resolved.namespaced || !namespaced_fields {
+        return std::borrow::Cow::Borrowed(object);
+    }
+    let mut fixed = object.clone();
+    if let Some(meta) = fixed.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("namespace");
+        meta.remove("ownerReferences");
+    }
+    std::borrow::Cow::Owned(fixed)
+}
+
+/// One object's endpoint and live metadata.
+struct Target {
+    api: Api<DynamicObject>,
+    resolved: Resolved,
+    name: String,
+    shown: String,
+    live: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
 }
 
 /// Applies rendered objects through the dynamic API. Keeps a cache of kind → REST resource
@@ -380,12 +510,12 @@ impl Applier {
         Ok(report)
     }
 
-    async fn apply_one(
+    /// The REST endpoint of `object` and its live metadata (from `index`, else a GET).
+    async fn lookup(
         &self,
         object: &Object,
         index: Option<&LiveIndex>,
-        report: &mut ApplyReport,
-    ) -> Result<(), ApplyError> {
+    ) -> Result<Target, ApplyError> {
         let malformed = || ApplyError::Malformed(truncate(&object.to_string(), 200));
         let api_version = str_at(object, &["apiVersion"]).ok_or_else(malformed)?;
         let kind = str_at(object, &["kind"]).ok_or_else(malformed)?;
@@ -394,21 +524,8 @@ impl Applier {
         let shown = ObjectKey::of(object)
             .map(|k| k.to_string())
             .unwrap_or_default();
-        let wrap = |action: &'static str| {
-            let shown = shown.clone();
-            move |source| ApplyError::Kube {
-                action,
-                object: shown,
-                source,
-            }
-        };
         let resolved = self.resolve(api_version, kind).await?;
         let api = self.api(&resolved, namespace);
-        let desired_hash = str_at(
-            object,
-            &["metadata", "annotations", ANNOTATION_APPLIED_HASH],
-        );
-
         let indexed = index
             .zip(ObjectKey::of(object))
             .and_then(|(index, key)| index.objects.get(&key))
@@ -417,41 +534,99 @@ impl Applier {
             Some(metadata) => Some(metadata),
             None => match api.get_metadata_opt(name).await {
                 Ok(live) => live.map(|l| l.metadata),
-                Err(err) if is_status(&err, 404) => {
-                    // The kind itself vanished (CRD removed): rediscover next time.
-                    self.forget(api_version, kind);
-                    return Err(wrap("read")(err));
+                Err(err) => {
+                    if is_status(&err, 404) {
+                        // The kind itself vanished (CRD removed): rediscover next time.
+                        self.forget(api_version, kind);
+                    }
+                    return Err(ApplyError::Kube {
+                        action: "read",
+                        object: shown,
+                        source: err,
+                    });
                 }
-                Err(err) => return Err(wrap("read")(err)),
             },
         };
-        if let Some(live) = live {
-            if live.deletion_timestamp.is_some() {
+        Ok(Target {
+            api,
+            resolved,
+            name: name.to_owned(),
+            shown,
+            live,
+        })
+    }
+
+    /// What applying `object` would do now (the decision [`Applier::apply_all_with`] takes).
+    pub async fn plan(
+        &self,
+        object: &Object,
+        index: Option<&LiveIndex>,
+    ) -> Result<Step, ApplyError> {
+        let target = self.lookup(object, index).await?;
+        Ok(decide(object, target.live.as_ref()))
+    }
+
+    /// The whole live copy of `object`, if it exists.
+    pub async fn live(&self, object: &Object) -> Result<Option<Value>, ApplyError> {
+        let target = self.lookup(object, None).await?;
+        if target.live.is_none() {
+            return Ok(None);
+        }
+        match target.api.get_opt(&target.name).await {
+            Ok(found) => Ok(found.and_then(|o| serde_json::to_value(o).ok())),
+            Err(source) => Err(ApplyError::Kube {
+                action: "read",
+                object: target.shown,
+                source,
+            }),
+        }
+    }
+
+    /// The object as a server-side apply of `object` would leave it (field manager
+    /// [`MANAGER`], forced, `dryRun=All`): nothing is written.
+    pub async fn dry_run_apply(&self, object: &Object) -> Result<Value, ApplyError> {
+        let target = self.lookup(object, None).await?;
+        let object = scoped(object, &target.resolved);
+        let mut params = PatchParams::apply(MANAGER).force();
+        params.dry_run = true;
+        let applied = target
+            .api
+            .patch(&target.name, &params, &Patch::Apply(object.as_ref()))
+            .await
+            .map_err(|source| ApplyError::Kube {
+                action: "dry-run apply",
+                object: target.shown,
+                source,
+            })?;
+        serde_json::to_value(applied).map_err(|e| ApplyError::Malformed(e.to_string()))
+    }
+
+    async fn apply_one(
+        &self,
+        object: &Object,
+        index: Option<&LiveIndex>,
+        report: &mut ApplyReport,
+    ) -> Result<(), ApplyError> {
+        let target = self.lookup(object, index).await?;
+        let (api, name, shown) = (&target.api, target.name.as_str(), &target.shown);
+        let wrap = |action: &'static str| {
+            let shown = shown.clone();
+            move |source| ApplyError::Kube {
+                action,
+                object: shown,
+                source,
+            }
+        };
+        match decide(object, target.live.as_ref()) {
+            Step::WaitForDeletion => {
                 report.pending += 1;
                 return Ok(());
             }
-            let live_hash = live
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(ANNOTATION_APPLIED_HASH))
-                .map(String::as_str);
-            if desired_hash.is_some()
-                && live_hash == desired_hash
-                && (kind == "Job" || !edited_by_others(&live, object))
-            {
+            Step::Unchanged | Step::CreateOnly => {
                 report.unchanged += 1;
                 return Ok(());
             }
-            if str_at(
-                object,
-                &["metadata", "annotations", APPLY_POLICY_ANNOTATION],
-            ) == Some(CREATE_ONLY)
-            {
-                // Users own its content once it exists (e.g. `openwhisk-runtimes`).
-                report.unchanged += 1;
-                return Ok(());
-            }
-            if kind == "Job" && api_version == "batch/v1" {
+            Step::ReplaceJob => {
                 // A Job's template is immutable: replace the Job; it is created again on the
                 // next pass, once the old one is gone.
                 let params = DeleteParams {
@@ -468,6 +643,9 @@ impl Applier {
                 report.pending += 1;
                 return Ok(());
             }
+            Step::Apply => {}
+        }
+        if let Some(live) = &target.live {
             let managed: Vec<Value> = live
                 .managed_fields
                 .iter()
@@ -489,22 +667,9 @@ impl Applier {
                 report.migrated += 1;
             }
         }
-        // `prepare` guesses the scope of kinds it does not know; discovery has the final word:
-        // a cluster-scoped object carries neither a namespace nor a (namespaced) owner.
-        let corrected;
-        let object = if !resolved.namespaced && namespace.is_some() {
-            let mut fixed = object.clone();
-            if let Some(meta) = fixed.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.remove("namespace");
-                meta.remove("ownerReferences");
-            }
-            corrected = fixed;
-            &corrected
-        } else {
-            object
-        };
+        let object = scoped(object, &target.resolved);
         let params = PatchParams::apply(MANAGER).force();
-        api.patch(name, &params, &Patch::Apply(object))
+        api.patch(name, &params, &Patch::Apply(object.as_ref()))
             .await
             .map_err(wrap("apply"))?;
         tracing::debug!(object = %shown, "applied");
@@ -649,21 +814,11 @@ impl Applier {
         keep: &BTreeSet<ObjectKey>,
     ) -> Result<ApplyReport, ApplyError> {
         let mut report = ApplyReport::default();
-        let mut doomed: Vec<(&ObjectKey, &IndexedObject)> = index
-            .objects
-            .iter()
-            .filter(|(key, object)| {
-                !keep.contains(*key)
-                    && object.metadata.deletion_timestamp.is_none()
-                    && kinds::known(&key.group, &key.kind).is_none_or(|k| k.prunable)
-            })
+        let doomed: Vec<(&ObjectKey, &IndexedObject)> = index
+            .prune_candidates(keep)
+            .into_iter()
+            .filter_map(|key| index.objects.get_key_value(key))
             .collect();
-        doomed.sort_by_key(|(key, _)| {
-            (
-                std::cmp::Reverse(kinds::apply_rank(&key.kind)),
-                (*key).clone(),
-            )
-        });
         for (key, object) in doomed {
             let api = self.api(&object.resolved, key.namespace.as_deref());
             let params = DeleteParams {

@@ -358,7 +358,7 @@ async fn read_inputs(
 
 /// The rendered installation, prepared for apply (pure): the objects with the operator's
 /// labels and owner, and the kinds to look at, so one LIST per kind serves apply and prune.
-struct Plan {
+pub(crate) struct Plan {
     renders: Vec<ComponentRender>,
     /// What prune must leave: every rendered object and the generated Secret.
     rendered: BTreeSet<ObjectKey>,
@@ -366,13 +366,14 @@ struct Plan {
     /// their live objects are kept, so a configuration this version cannot install never
     /// tears down what runs.
     kept_components: Vec<&'static str>,
-    kinds: Vec<(String, String)>,
+    /// The kinds to list: every kind rendered.
+    pub(crate) kinds: Vec<(String, String)>,
     /// What the components publish on `cm/config`, and who publishes each key.
     annotations: BTreeMap<String, (String, ComponentId)>,
 }
 
 impl Plan {
-    fn new(renders: Vec<ComponentRender>, owner: &OwnerInfo) -> Plan {
+    pub(crate) fn new(renders: Vec<ComponentRender>, owner: &OwnerInfo) -> Plan {
         let mut rendered = BTreeSet::from([ObjectKey {
             group: String::new(),
             kind: "Secret".into(),
@@ -413,8 +414,16 @@ impl Plan {
         }
     }
 
+    /// Every prepared object, in installation order.
+    pub(crate) fn objects(&self) -> impl Iterator<Item = &crate::apply::Object> {
+        self.renders.iter().flat_map(|render| match render {
+            ComponentRender::Rendered(component) => component.objects.as_slice(),
+            _ => &[],
+        })
+    }
+
     /// The objects prune must leave alone.
-    fn keep(&self, index: &LiveIndex) -> BTreeSet<ObjectKey> {
+    pub(crate) fn keep(&self, index: &LiveIndex) -> BTreeSet<ObjectKey> {
         let mut keep = self.rendered.clone();
         for component in &self.kept_components {
             keep.extend(index.component_keys(component).cloned());

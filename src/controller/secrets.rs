@@ -39,6 +39,27 @@ fn decode(data: BTreeMap<String, ByteString>) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The values of the generated Secret in `namespace`, `None` when it does not exist. Reads
+/// only (what `nuvolaris-operator diff` uses; [`ensure`] writes what is missing).
+pub async fn read(
+    client: &Client,
+    namespace: &str,
+) -> Result<Option<BTreeMap<String, String>>, Error> {
+    Ok(read_secret(client, namespace)
+        .await?
+        .map(|secret| decode(secret.data.unwrap_or_default())))
+}
+
+async fn read_secret(client: &Client, namespace: &str) -> Result<Option<Secret>, Error> {
+    Api::<Secret>::namespaced(client.clone(), namespace)
+        .get_opt(GENERATED_SECRET_NAME)
+        .await
+        .map_err(|source| Error::Kube {
+            what: "read generated secret",
+            source,
+        })
+}
+
 /// Returns the generated passwords of `owner`, creating the Secret or its missing `keys` first.
 /// The second value says whether anything was written.
 pub async fn ensure(
@@ -47,13 +68,7 @@ pub async fn ensure(
     keys: &[GeneratedKey],
 ) -> Result<(GeneratedSecrets, bool), Error> {
     let api = Api::<Secret>::namespaced(client.clone(), &owner.namespace);
-    let existing = api
-        .get_opt(GENERATED_SECRET_NAME)
-        .await
-        .map_err(|source| Error::Kube {
-            what: "read generated secret",
-            source,
-        })?;
+    let existing = read_secret(client, &owner.namespace).await?;
     let Some(existing) = existing else {
         let values = generate(keys);
         let secret: Secret = serde_json::from_value(json!({

@@ -4,6 +4,8 @@
 //! - [`WhiskUser`] (`whisksusers.nuvolaris.org`, `wsku`): one user namespace.
 //! - [`Workflows`] (`workflows.nuvolaris.org`): Jobs run on create/delete.
 //!
+//! [`validate`] admits a resource offline the way the API server does with these CRDs.
+//!
 //! The committed `deploy/crds/crds.yaml` is [`crds_yaml`]'s output; a test
 //! fails when it drifts (regenerate with `UPDATE_CRDS=1 cargo test --test crd_samples`).
 
@@ -11,6 +13,7 @@ mod component;
 mod status;
 mod types;
 mod user;
+pub mod validate;
 mod whisk;
 mod workflows;
 

@@ -85,6 +85,12 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Parses a YAML (or JSON) stream the way kubectl reads `-f` files (`sigs.k8s.io/yaml`:
+/// YAML 1.1 typing, numbers as Go's JSON encoding leaves them). Empty documents are `Null`.
+pub fn parse_kubectl_yaml(text: &str) -> Result<Vec<Object>, String> {
+    yaml::parse_documents(text, yaml::Typing::Yaml11)
+}
+
 /// Builds the kustomization in a real directory, like `kubectl kustomize DIR`.
 pub fn build_dir(dir: &Path) -> Result<Vec<Object>, KustomizeError> {
     build(&DiskFiles, dir)

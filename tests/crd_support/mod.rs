@@ -69,3 +69,397 @@ pub fn sample_crs() -> Vec<(String, Value)> {
 pub fn kind_of(cr: &Value) -> &str {
     cr.get("kind").and_then(Value::as_str).unwrap_or("")
 }
+
+// ------------------------------------------------------------------ the admission corpus
+
+/// What the API server does with a case: admit it, or reject it naming exactly these fields
+/// (`<nil>` where it names none).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Accept,
+    Reject(Vec<String>),
+}
+
+/// One resource for the admission corpus, shared by the offline validator's tests
+/// (crd_samples) and the differential test against the API server (crd_apiserver).
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: String,
+    pub document: Value,
+    pub verdict: Verdict,
+}
+
+/// A resource of `kind` named `case` in namespace `ns` with `spec`.
+pub fn resource(kind: &str, ns: &str, spec: Value) -> Value {
+    serde_json::json!({
+        "apiVersion": "nuvolaris.org/v1", "kind": kind,
+        "metadata": {"name": "case", "namespace": ns}, "spec": spec,
+    })
+}
+
+fn reject(fields: &[&str]) -> Verdict {
+    Verdict::Reject(fields.iter().map(|f| f.to_string()).collect())
+}
+
+/// The message of the error the API server adds when CEL rules were skipped.
+pub const CEL_SKIPPED_FIELD: &str = "<nil>";
+
+/// Sets `value` at the dotted `path` of `doc`, creating objects on the way.
+pub fn set_path(doc: &mut Value, path: &str, value: Value) {
+    let mut node = doc;
+    for part in path.split('.') {
+        if !node.is_object() {
+            *node = serde_json::json!({});
+        }
+        node = node
+            .as_object_mut()
+            .expect("just made an object")
+            .entry(part.to_string())
+            .or_insert(Value::Null);
+    }
+    *node = value;
+}
+
+/// Every `x-kubernetes-validations` rule of `schema`: (dotted path, message).
+pub fn cel_rule_locations(schema: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    for rule in schema
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let message = rule["message"].as_str().unwrap_or("").to_string();
+        out.push((path.to_string(), message));
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (key, sub) in props {
+            let child = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            cel_rule_locations(sub, &child, out);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        cel_rule_locations(items, &format!("{path}[*]"), out);
+    }
+}
+
+/// A value at a rule's location that violates the rule with `message`.
+fn violating_value(message: &str) -> Option<Value> {
+    use serde_json::json;
+    Some(match message {
+        "port must be a number between 1 and 65535" => json!("http"),
+        "minio and seaweedfs cannot both be enabled" => json!({"minio": true, "seaweedfs": true}),
+        m if m.starts_with("static requires an object store") => json!({"static": true}),
+        m if m.starts_with("concurrency limits must satisfy") => {
+            json!({"limit-min": 5, "limit-max": 1})
+        }
+        _ => return None,
+    })
+}
+
+/// The corpus: valid and invalid resources of every kind (`schemas` maps a kind to its
+/// openAPIV3Schema, for the generated CEL cases).
+pub fn admission_cases(ns: &str, schemas: &[(&str, Value)]) -> Vec<Case> {
+    use serde_json::json;
+    let whisk = |spec: Value| resource("Whisk", ns, spec);
+    let mut cases = Vec::new();
+    let mut add = |name: &str, document: Value, verdict: Verdict| {
+        cases.push(Case {
+            name: name.to_string(),
+            document,
+            verdict,
+        })
+    };
+
+    // accepted
+    add("empty whisk spec", whisk(json!({})), Verdict::Accept);
+    add(
+        "null toggles read as off",
+        whisk(json!({"components": {"minio": null, "seaweedfs": true, "static": true}})),
+        Verdict::Accept,
+    );
+    add(
+        "ports as numbers and strings",
+        whisk(
+            json!({"controller": {"port": "3233"}, "invoker": {"port": 1},
+                     "cosi": {"rgwservice_port": "65535"}, "couchdb": {"port": 5984}}),
+        ),
+        Verdict::Accept,
+    );
+    add(
+        "unknown sections are preserved",
+        whisk(json!({"s3": {"id": "x"}, "components": {"s3bucket": false}})),
+        Verdict::Accept,
+    );
+    add(
+        "an integral float is an integer",
+        whisk(json!({"couchdb": {"port": 5984.0, "volume-size": 10.0}})),
+        Verdict::Accept,
+    );
+    add(
+        "null of a nullable section",
+        whisk(json!({"couchdb": null, "redis": {"persistence-enabled": null}})),
+        Verdict::Accept,
+    );
+    add(
+        "whisk user with defaults",
+        resource(
+            "WhiskUser",
+            ns,
+            json!({"email": "a@b.c", "password": "p", "namespace": "u", "auth": "a:b",
+                   "redis": {"enabled": null}}),
+        ),
+        Verdict::Accept,
+    );
+    add(
+        "workflows with parameters",
+        resource(
+            "Workflows",
+            ns,
+            json!({"image": "busybox", "workflows": [{"name": "a", "parameters": {"X": "1"}}]}),
+        ),
+        Verdict::Accept,
+    );
+    add(
+        "status is not taken from a create",
+        {
+            let mut doc = whisk(json!({}));
+            doc["status"] =
+                json!({"whisk_create": {"couchdb": "sideways"}, "observedGeneration": "x"});
+            doc
+        },
+        Verdict::Accept,
+    );
+
+    // mapping
+    let mut doc = whisk(json!({}));
+    doc["apiVersion"] = json!("nuvolaris.org/v2");
+    add("unknown apiVersion", doc, reject(&["apiVersion"]));
+    let mut doc = whisk(json!({}));
+    doc["kind"] = json!("Wisk");
+    add("wrong kind", doc, reject(&["kind"]));
+
+    // decoding: unknown fields
+    add(
+        "unknown field",
+        whisk(json!({"couchdb": {"volumesize": 3}})),
+        reject(&["spec.couchdb.volumesize"]),
+    );
+    add(
+        "unknown fields win over invalid values",
+        whisk(json!({"couchdb": {"volumesize": 3, "port": 0}, "redis": {"bogus": true}})),
+        reject(&["spec.couchdb.volumesize", "spec.redis.bogus"]),
+    );
+    add(
+        "unknown field inside a scalar",
+        whisk(json!({"couchdb": {"port": {"number": 1}}})),
+        reject(&["spec.couchdb.port.number"]),
+    );
+    add(
+        "unknown field in a list item",
+        resource(
+            "Workflows",
+            ns,
+            json!({"workflows": [{"name": "a", "nmae": "b"}]}),
+        ),
+        reject(&["spec.workflows[0].nmae"]),
+    );
+    add(
+        "unknown metadata field",
+        {
+            let mut doc = whisk(json!({}));
+            doc["metadata"]["nmae"] = json!("x");
+            doc
+        },
+        reject(&["metadata.nmae"]),
+    );
+    add(
+        "unknown field in the status",
+        {
+            let mut doc = whisk(json!({}));
+            doc["status"] =
+                json!({"conditions": [{"type": "Ready", "status": "True", "bogus": 1}]});
+            doc
+        },
+        reject(&["status.conditions[0].bogus"]),
+    );
+
+    // metadata
+    add(
+        "name not a DNS subdomain",
+        {
+            let mut doc = whisk(json!({}));
+            doc["metadata"]["name"] = json!("Controller");
+            doc
+        },
+        reject(&["metadata.name"]),
+    );
+    add(
+        "name missing",
+        {
+            let mut doc = whisk(json!({}));
+            doc["metadata"].as_object_mut().map(|m| m.remove("name"));
+            doc
+        },
+        reject(&["metadata.name", CEL_SKIPPED_FIELD]),
+    );
+    add(
+        "bad label value",
+        {
+            let mut doc = whisk(json!({}));
+            doc["metadata"]["labels"] = json!({"app": "-x-"});
+            doc
+        },
+        reject(&["metadata.labels"]),
+    );
+
+    // schema
+    add(
+        "negative volume size",
+        whisk(json!({"couchdb": {"volume-size": -1}})),
+        reject(&["spec.couchdb.volume-size"]),
+    );
+    add(
+        "port 70000",
+        whisk(json!({"couchdb": {"port": 70000}})),
+        reject(&["spec.couchdb.port"]),
+    );
+    add(
+        "port 0",
+        whisk(json!({"couchdb": {"port": 0}})),
+        reject(&["spec.couchdb.port"]),
+    );
+    add(
+        "api port 65536",
+        whisk(json!({"nuvolaris": {"apiport": 65536}})),
+        reject(&["spec.nuvolaris.apiport"]),
+    );
+    add(
+        "replicas 0",
+        whisk(json!({"postgres": {"replicas": 0}, "configs": {"controller": {"replicas": -1}}})),
+        reject(&["spec.postgres.replicas", "spec.configs.controller.replicas"]),
+    );
+    add(
+        "beyond int32",
+        whisk(json!({"couchdb": {"port": 5_000_000_000_i64}})),
+        reject(&[CEL_SKIPPED_FIELD, "spec.couchdb.port"]),
+    );
+    add(
+        "fractional number for an integer",
+        whisk(json!({"couchdb": {"volume-size": 1.5}})),
+        reject(&[CEL_SKIPPED_FIELD, "spec.couchdb.volume-size"]),
+    );
+    add(
+        "string for a boolean",
+        whisk(json!({"components": {"openwhisk": "yes"}})),
+        reject(&["spec.components.openwhisk", CEL_SKIPPED_FIELD]),
+    );
+    add(
+        "string for an integer",
+        whisk(json!({"couchdb": {"volume-size": "10"}})),
+        reject(&["spec.couchdb.volume-size", CEL_SKIPPED_FIELD]),
+    );
+    add(
+        "boolean for an int32",
+        whisk(json!({"couchdb": {"port": true}})),
+        reject(&["spec.couchdb.port", CEL_SKIPPED_FIELD]),
+    );
+    add(
+        "list for a section",
+        whisk(json!({"couchdb": ["port"]})),
+        reject(&["spec.couchdb", CEL_SKIPPED_FIELD]),
+    );
+    add(
+        "port out of range as a string",
+        whisk(json!({"controller": {"port": "70000"}})),
+        reject(&["spec.controller.port"]),
+    );
+    add(
+        "boolean for an int-or-string port",
+        whisk(json!({"controller": {"port": true}})),
+        reject(&["spec.controller.port", CEL_SKIPPED_FIELD]),
+    );
+    add(
+        "bad enum",
+        whisk(json!({"nuvolaris": {"kube": "minikube"}})),
+        reject(&["spec.nuvolaris.kube", CEL_SKIPPED_FIELD]),
+    );
+    add(
+        "bad enums and a CEL violation",
+        whisk(
+            json!({"nuvolaris": {"protocol": "ftp"}, "registry": {"mode": "hybrid"},
+                     "components": {"minio": true, "seaweedfs": true}}),
+        ),
+        reject(&[
+            "spec.nuvolaris.protocol",
+            "spec.registry.mode",
+            CEL_SKIPPED_FIELD,
+        ]),
+    );
+    add(
+        "range error and a CEL violation",
+        whisk(json!({"couchdb": {"port": 0}, "components": {"static": true}})),
+        reject(&["spec.couchdb.port", "spec.components"]),
+    );
+    add(
+        "pattern",
+        whisk(json!({"openwhisk": {"namespaces": {"nuvolaris": "nocolon"}}})),
+        reject(&["spec.openwhisk.namespaces.nuvolaris"]),
+    );
+    add(
+        "spec missing",
+        {
+            let mut doc = whisk(json!({}));
+            doc.as_object_mut().map(|m| m.remove("spec"));
+            doc
+        },
+        reject(&["spec", CEL_SKIPPED_FIELD]),
+    );
+    add(
+        "null spec",
+        whisk(Value::Null),
+        reject(&["spec", CEL_SKIPPED_FIELD]),
+    );
+    add(
+        "whisk user without identity",
+        resource("WhiskUser", ns, json!({"email": "a@b.c"})),
+        // no CEL rules in this CRD: no note about skipped rules
+        reject(&["spec.auth", "spec.namespace", "spec.password"]),
+    );
+    add(
+        "whisk user bad auth",
+        resource(
+            "WhiskUser",
+            ns,
+            json!({"email": "a@b.c", "password": "p", "namespace": "n", "auth": "nocolon"}),
+        ),
+        reject(&["spec.auth"]),
+    );
+    add(
+        "null list item",
+        resource("Workflows", ns, json!({"workflows": [null]})),
+        reject(&["spec.workflows[0]"]),
+    );
+
+    // every CEL rule, violated where it is declared
+    for (kind, schema) in schemas {
+        let mut rules = Vec::new();
+        cel_rule_locations(schema, "", &mut rules);
+        for (path, message) in rules {
+            let value = violating_value(&message).unwrap_or_else(|| {
+                panic!("no violating value for the CEL rule {message:?} at {kind} {path}")
+            });
+            assert!(
+                !path.contains("[*]"),
+                "rule inside a list at {path}: extend the corpus"
+            );
+            let mut doc = resource(kind, ns, json!({}));
+            set_path(&mut doc, &path, value);
+            add(&format!("CEL {path}: {message}"), doc, reject(&[&path]));
+        }
+    }
+    cases
+}
