@@ -6,11 +6,9 @@
 //! for `www.<apihost>`. Unlike the original they carry owner references, so deleting the Whisk
 //! removes them.
 
-use std::collections::BTreeMap;
-
 use super::kit::Overlay;
 use super::web::{self, Target, WebRoute};
-use super::{Component, RenderError, Support};
+use super::{Component, ConfigAnnotation, RenderError, Support};
 use crate::apply::kinds::{self, KnownKind};
 use crate::config::{Config, Flavour};
 use crate::crd::ComponentId;
@@ -44,12 +42,12 @@ impl Component for Endpoint {
     }
 
     /// `apihost`, with its scheme: the `ops` CLI polls it until it is not `<scheme>://pending`.
-    fn config_annotations(&self, cfg: &Config) -> BTreeMap<String, String> {
+    fn config_annotations(&self, cfg: &Config) -> Vec<ConfigAnnotation> {
         let apihost = cfg
             .apihost
             .url()
             .unwrap_or_else(|| format!("{}://pending", cfg.apihost.scheme()));
-        BTreeMap::from([("apihost".to_owned(), apihost)])
+        vec![ConfigAnnotation::plain("apihost", apihost)]
     }
 
     fn kinds(&self) -> &'static [KnownKind] {

@@ -8,8 +8,6 @@
 //! `config::enabled` and its row in [`component`]), its settings in `src/config/<name>.rs`, its
 //! base manifests in `deploy/<name>/`, and its module here.
 
-use std::collections::BTreeMap;
-
 use crate::apply::kinds::KnownKind;
 use crate::config::{Config, ConfigError, GeneratedKey, secrets};
 use crate::crd::ComponentId;
@@ -41,8 +39,8 @@ pub trait Component: Sync {
 
     /// The annotations it publishes on the `ops` CLI's ConfigMap `config` (e.g. `apihost`,
     /// `s3_host`): kept while it is enabled, removed when it is disabled.
-    fn config_annotations(&self, _cfg: &Config) -> BTreeMap<String, String> {
-        BTreeMap::new()
+    fn config_annotations(&self, _cfg: &Config) -> Vec<ConfigAnnotation> {
+        Vec::new()
     }
 
     /// The keys of the generated Secret its configuration reads.
@@ -53,6 +51,34 @@ pub trait Component: Sync {
     /// Every kind it may create (the RBAC of `deploy/operator` must cover them; the controller
     /// watches the namespaced ones).
     fn kinds(&self) -> &'static [KnownKind];
+}
+
+/// One annotation of `cm/config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigAnnotation {
+    pub key: String,
+    pub value: String,
+    /// A password, a key or a URL holding one (`s3_secret_key`, `redis_url`): the `ops` CLI reads
+    /// them there, but an installation may choose not to publish them.
+    pub credential: bool,
+}
+
+impl ConfigAnnotation {
+    pub fn plain(key: impl Into<String>, value: impl Into<String>) -> ConfigAnnotation {
+        ConfigAnnotation {
+            key: key.into(),
+            value: value.into(),
+            credential: false,
+        }
+    }
+
+    pub fn credential(key: impl Into<String>, value: impl Into<String>) -> ConfigAnnotation {
+        ConfigAnnotation {
+            key: key.into(),
+            value: value.into(),
+            credential: true,
+        }
+    }
 }
 
 /// Whether a configuration can be installed by this version.
@@ -161,7 +187,7 @@ pub struct RenderedComponent {
     /// component's setup steps are done (e.g. "couchdb-init").
     pub setup_jobs: Vec<String>,
     /// What it publishes on `cm/config`.
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: Vec<ConfigAnnotation>,
 }
 
 /// The outcome of rendering one component for a given configuration.
@@ -178,7 +204,7 @@ pub enum ComponentRender {
     Unsupported {
         id: ComponentId,
         reason: String,
-        annotations: BTreeMap<String, String>,
+        annotations: Vec<ConfigAnnotation>,
     },
 }
 
@@ -193,10 +219,10 @@ impl ComponentRender {
     }
 
     /// What the component publishes on `cm/config`.
-    pub fn annotations(&self) -> Option<&BTreeMap<String, String>> {
+    pub fn annotations(&self) -> Option<&[ConfigAnnotation]> {
         match self {
             ComponentRender::Rendered(r) => Some(&r.annotations),
-            ComponentRender::Unsupported { annotations, .. } => Some(annotations),
+            ComponentRender::Unsupported { annotations, .. } => Some(annotations.as_slice()),
             ComponentRender::Disabled(_) | ComponentRender::NotImplemented(_) => None,
         }
     }

@@ -384,8 +384,11 @@ impl Plan {
         let mut kept_components = Vec::new();
         let mut annotations = BTreeMap::new();
         for render in &renders {
-            for (key, value) in render.annotations().into_iter().flatten() {
-                annotations.insert(key.clone(), (value.clone(), render.id()));
+            for annotation in render.annotations().into_iter().flatten() {
+                annotations.insert(
+                    annotation.key.clone(),
+                    (annotation.value.clone(), render.id()),
+                );
             }
         }
         let renders = renders
