@@ -9,8 +9,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/testdeps/redis.sh >/dev/null
 bash tools/testdeps/couchdb.sh >/dev/null
 bash tools/cluster/cluster.sh build
+# The operator's image and the real node's programs, for tests/in_cluster.rs.
+bash tools/image/build.sh >/dev/null
+bash tools/cluster/cluster.sh build-node
 trap 'bash tools/cluster/cluster.sh down || echo "test.sh: cluster down failed" >&2' EXIT
 bash tools/cluster/cluster.sh up
+bash tools/node/node.sh up
 
 set +e
 # lib, bins and integration tests (benches are measured by `cargo bench`, not run as tests)

@@ -66,7 +66,8 @@ MNTNS=$NODE_DIR/ns/mnt
 # Standard paths the node's programs use, each bind-mounted from $NODE_DIR/root/<path> inside
 # the node's mount namespace.
 PRIVATE_DIRS=(/var/lib/kubelet /var/lib/containerd /run/containerd /var/log/pods
-  /var/log/containers /var/lib/cni /etc/cni/net.d /opt/containerd /run/netns)
+  /var/log/containers /var/lib/cni /etc/cni/net.d /opt/containerd /run/netns
+  /tmp/kwok-local-path-provisioner) # the hostPath of the PersistentVolumes kwok provisions
 
 log() { printf 'node: %s\n' "$*" >&2; }
 die() { printf 'node: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -244,7 +245,9 @@ resolvConf: "$NODE_DIR/resolv.conf"
 failSwapOn: false
 registerWithTaints:
   - {key: "$TAINT_KEY", value: "true", effect: NoSchedule}
-evictionHard: {memory.available: "50Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%"}
+# A shared development disk may run nearly full: the node must not evict pods or delete the
+# loaded images (they cannot be pulled again) because of other people's files.
+evictionHard: {memory.available: "1Mi", nodefs.available: "1Mi", imagefs.available: "1Mi", nodefs.inodesFree: "1"}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 readOnlyPort: 0
