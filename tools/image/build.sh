@@ -63,7 +63,7 @@ need_deb "$CA_BUNDLE" ca-certificates
 t0=$SECONDS
 log "cargo build --release --target $TARGET"
 cargo build --release --locked --target "$TARGET" >&2 || die "cargo build failed"
-BIN=$ROOT/target/$TARGET/release/nuvolaris-operator
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/$TARGET/release/nuvolaris-operator
 # A static binary has no program interpreter.
 if readelf -l "$BIN" 2>/dev/null | grep -q 'program interpreter'; then
   die "$BIN is dynamically linked"
