@@ -476,6 +476,7 @@ cmd_status() {
     printf '%-24s not ready\n' "apiserver /readyz"
     rc=1
   fi
+  if [ -d "$RUN/node" ]; then bash "$ROOT/tools/node/node.sh" status || rc=1; fi
   return $rc
 }
 
