@@ -35,7 +35,7 @@ ENTRYPOINT ["/nuvolaris-operator"]
 CMD ["run"]
 
 FROM operator AS ops
-COPY --from=debian /bin/bash-static /bin/bash
+COPY --from=debian /usr/bin/bash-static /bin/bash
 COPY tools/image/run.sh /home/nuvolaris/run.sh
 ENV HOME=/home/nuvolaris
 WORKDIR /home/nuvolaris
