@@ -163,9 +163,12 @@ setup_namespaces() {
   for d in "${PRIVATE_DIRS[@]}"; do
     mkdir -p "$d" "$NODE_DIR/root$d"
   done
+  # shellcheck disable=SC2016 # expanded by the inner shell
   unshare --mount="$MNTNS" --propagation slave bash -c '
     set -e
-    for d in "$@"; do mount --bind "'"$NODE_DIR"'/root$d" "$d"; done' binds "${PRIVATE_DIRS[@]}"
+    root=$1
+    shift
+    for d in "$@"; do mount --bind "$root$d" "$d"; done' binds "$NODE_DIR/root" "${PRIVATE_DIRS[@]}"
 
   # cgroups: one subtree per node; the daemons in <subtree>/node, pods in <subtree>/kubepods.
   CGROUP=$(cgroup_path)
@@ -258,7 +261,9 @@ EOF
 }
 
 cmd_up() {
-  [ -s "$KUBECONFIG_FILE" ] && [ -s "$RUN/state.env" ] || die "the control plane is not up: run tools/cluster/cluster.sh up first"
+  if [ ! -s "$KUBECONFIG_FILE" ] || [ ! -s "$RUN/state.env" ]; then
+    die "the control plane is not up: run tools/cluster/cluster.sh up first"
+  fi
   [ "$(id -u)" -eq 0 ] || die "the real node needs root (namespaces, mounts, cgroups)"
   mkdir -p "$NODE_DIR"
   exec 9>"$RUN/node.lock"
@@ -292,8 +297,9 @@ cmd_up() {
   local api_target_port
   api_target_port=$(kc get endpointslices -n default -l kubernetes.io/service-name=kubernetes \
     -o jsonpath='{.items[0].ports[0].port}' 2>/dev/null || true)
-  [ -n "$API_ADVERTISED" ] && [ "$api_target_port" = "$API_PORT" ] \
-    || die "the kubernetes Service has no endpoint on port $API_PORT (API server started with --endpoint-reconciler-type=none?): pods could not reach the API server"
+  if [ -z "$API_ADVERTISED" ] || [ "$api_target_port" != "$API_PORT" ]; then
+    die "the kubernetes Service has no endpoint on port $API_PORT (API server started with --endpoint-reconciler-type=none?): pods could not reach the API server"
+  fi
   mkdir -p "$NODE_DIR/logs" "$NODE_DIR/pids"
   setup_namespaces
   write_configs
@@ -424,10 +430,10 @@ cmd_alias() {
 
 # Kill every process of the node's cgroup subtree (daemons, shims, containers) until none is left.
 kill_cgroup() {
-  local procs d i CGROUP
+  local procs d CGROUP
   CGROUP=$(cgroup_path)
   [ -d "/sys/fs/cgroup/pids$CGROUP" ] || return 0
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     procs=$(find "/sys/fs/cgroup/pids$CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
     [ -z "$procs" ] && break
     # shellcheck disable=SC2086
