@@ -15,8 +15,12 @@ for dep in postgres nginx kafka milvus-lite minio mc seaweedfs ferretdb registry
   bash "tools/testdeps/$dep.sh" >/dev/null
 done
 bash tools/cluster/cluster.sh build
+# The operator's image and the real node's programs, for tests/in_cluster.rs.
+IMAGE_PROFILE=dev bash tools/image/build.sh >/dev/null
+bash tools/cluster/cluster.sh build-node
 trap 'bash tools/cluster/cluster.sh down || echo "test.sh: cluster down failed" >&2' EXIT
 bash tools/cluster/cluster.sh up
+bash tools/node/node.sh up
 
 set +e
 # lib, bins and integration tests (benches are measured by `cargo bench`, not run as tests)

@@ -5,8 +5,11 @@
 #                      kube-scheduler and kwok from the Go module proxy into $CACHE
 #                      (skipped when the cached binaries already report the right versions)
 #   cluster.sh up      start the control plane on 127.0.0.1 (idempotent)
-#   cluster.sh down    stop it and remove its data
+#   cluster.sh down    stop it (and the real node, if one runs) and remove its data
 #   cluster.sh status  show what is running
+#   cluster.sh build-node   build kubelet and kube-proxy for the real node (tools/node/node.sh),
+#                      from the same module, cached beside the others
+#   cluster.sh cache-dir    print the directory of the cached binaries
 #
 # Everything runtime lives in <repo>/.cluster (git-ignored); the admin kubeconfig
 # is <repo>/.cluster/kubeconfig. etcd data lives on /dev/shm (tmpfs) when available.
@@ -47,8 +50,9 @@ version_of() {
 }
 
 k8s_ok() {
-  local b
-  for b in kube-apiserver kube-controller-manager kube-scheduler; do
+  local b bins=("$@")
+  [ $# -gt 0 ] || bins=(kube-apiserver kube-controller-manager kube-scheduler)
+  for b in "${bins[@]}"; do
     [ -x "$CACHE/$b" ] || return 1
     [ "$(version_of "$CACHE/$b")" = "Kubernetes v$K8S_VERSION" ] || return 1
   done
@@ -59,6 +63,35 @@ stages_ok() { [ -s "$CACHE/kwok-stages.yaml" ] && [ -s "$CACHE/storage-class.yam
 
 need_go() { command -v go >/dev/null || die "go is not installed (need go >= 1.26 to build $1)"; }
 
+# go_build_k8s CMD...: build k8s.io/kubernetes/cmd/CMD... from the k8s wrapper module into $CACHE.
+go_build_k8s() {
+  # Stamp the version like k8s' hack/lib/version.sh, otherwise /version reports v0.0.0.
+  local ldf="-s -w" p minor=${K8S_VERSION#*.} cmds=()
+  minor=${minor%%.*}
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldf="$ldf -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+    ldf="$ldf -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  for p in "$@"; do cmds+=("k8s.io/kubernetes/cmd/$p"); done
+  (cd "$HERE/k8s" && go build -p 2 -trimpath -ldflags "$ldf" -o "$CACHE/" "${cmds[@]}") \
+    || die "building $* failed"
+}
+
+# The real node's programs (tools/node/node.sh): only built when a real node is wanted.
+cmd_build_node() {
+  mkdir -p "$CACHE"
+  if k8s_ok kubelet kube-proxy; then
+    log "kubelet/kube-proxy v$K8S_VERSION cached in $CACHE"
+    return 0
+  fi
+  local t0=$SECONDS
+  log "building kubelet, kube-proxy v$K8S_VERSION"
+  need_go kubernetes
+  go_build_k8s kubelet kube-proxy
+  k8s_ok kubelet kube-proxy || die "built kubelet/kube-proxy do not report v$K8S_VERSION"
+  log "kubelet/kube-proxy built in $((SECONDS - t0))s"
+}
+
 cmd_build() {
   mkdir -p "$CACHE"
   local t0=$SECONDS
@@ -67,17 +100,7 @@ cmd_build() {
   else
     log "building kube-apiserver, kube-controller-manager, kube-scheduler v$K8S_VERSION (cold: ~6 min on 2 cores)"
     need_go kubernetes
-    # Stamp the version like k8s' hack/lib/version.sh, otherwise /version reports v0.0.0.
-    local ldf="-s -w" p minor=${K8S_VERSION#*.}
-    minor=${minor%%.*}
-    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      ldf="$ldf -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
-      ldf="$ldf -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
-    done
-    (cd "$HERE/k8s" && go build -p 2 -trimpath -ldflags "$ldf" -o "$CACHE/" \
-      k8s.io/kubernetes/cmd/kube-apiserver \
-      k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kube-scheduler) || die "building kubernetes binaries failed"
+    go_build_k8s kube-apiserver kube-controller-manager kube-scheduler
     k8s_ok || die "built kubernetes binaries do not report v$K8S_VERSION"
   fi
   if etcd_ok; then
@@ -426,6 +449,8 @@ stop_all() {
 
 cmd_down() {
   [ -d "$RUN" ] || { log "nothing to stop"; return 0; }
+  # The real node first: it needs the API server to deregister.
+  if [ -d "$RUN/node" ]; then bash "$ROOT/tools/node/node.sh" down || log "stopping the real node failed"; fi
   exec 9>"$RUN/lock"
   flock 9
   stop_all
@@ -451,16 +476,19 @@ cmd_status() {
     printf '%-24s not ready\n' "apiserver /readyz"
     rc=1
   fi
+  if [ -d "$RUN/node" ]; then bash "$ROOT/tools/node/node.sh" status || rc=1; fi
   return $rc
 }
 
 case "${1:-}" in
   build) cmd_build ;;
+  build-node) cmd_build_node ;;
+  cache-dir) echo "$CACHE" ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   *)
-    echo "usage: $0 build|up|down|status" >&2
+    echo "usage: $0 build|build-node|up|down|status|cache-dir" >&2
     exit 2
     ;;
 esac
