@@ -299,6 +299,16 @@ fn accumulate_target(
         for r in &mut all {
             transformers::namespace(r, ns).map_err(|m| err(format!("namespace: {m}")))?;
         }
+        // kustomize checks after each resource that its new id is unique; every resource
+        // moves to the same namespace, so checking the end state finds the same conflicts
+        for (i, r) in all.iter().enumerate() {
+            if all[..i].iter().any(|o| o.same_current_id(r)) {
+                return Err(err(format!(
+                    "namespace: the namespace transformation produces an id conflict: {}",
+                    r.id_string()
+                )));
+            }
+        }
     }
     let prefix = k.name_prefix.as_deref().unwrap_or("");
     if !prefix.is_empty() {
