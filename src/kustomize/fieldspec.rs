@@ -101,9 +101,13 @@ impl FieldSpec {
             return Ok(());
         }
         let create = create.filter(|_| self.create);
-        let id = r.id_string();
-        walk_path(&mut r.obj, self.path, create, set)
-            .map_err(|e| format!("considering field '{}' of {id}: {e}", self.path))
+        walk_path(&mut r.obj, self.path, create, set).map_err(|e| {
+            format!(
+                "considering field '{}' of {}: {e}",
+                self.path,
+                r.id_string()
+            )
+        })
     }
 }
 

@@ -341,9 +341,8 @@ impl ImageRule {
         if r.kind() == "CustomResourceDefinition" {
             return Ok(());
         }
-        let id = r.id_string();
         self.walk_containers(&mut r.obj)
-            .map_err(|e| format!("{id}: {e}"))?;
+            .map_err(|e| format!("{}: {e}", r.id_string()))?;
         let mut set = |node: &mut Value| self.set_image(node);
         for spec in IMAGES {
             spec.apply(r, None, &mut set)?;
