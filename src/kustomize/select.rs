@@ -254,24 +254,51 @@ pub(crate) fn metadata_mut(obj: &mut Value) -> Option<&mut serde_json::Map<Strin
 /// group, version, kind, name and namespace are all anchored regular expressions; an empty
 /// one matches anything.
 pub(crate) struct CompiledSelector {
-    group: Option<Regex>,
-    version: Option<Regex>,
-    kind: Option<Regex>,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
+    group: Option<Pattern>,
+    version: Option<Pattern>,
+    kind: Option<Pattern>,
+    name: Option<Pattern>,
+    namespace: Option<Pattern>,
     labels: Option<LabelSelector>,
     annotations: Option<LabelSelector>,
 }
 
+/// An anchored selector pattern. Most are plain words (`apps`, `StatefulSet`, a name), which
+/// an anchored regex matches exactly when the text is equal: those skip the (costly) regex
+/// compilation.
+enum Pattern {
+    Exact(String),
+    Regex(Regex),
+}
+
+impl Pattern {
+    fn new(field: &str, p: &str) -> Result<Self, String> {
+        const META: &[char] = &[
+            '\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$',
+        ];
+        if !p.contains(META) {
+            return Ok(Pattern::Exact(p.to_string()));
+        }
+        Regex::new(&format!("^(?:{p})$"))
+            .map(Pattern::Regex)
+            .map_err(|e| format!("target {field} `{p}` is not a valid regex: {e}"))
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        match self {
+            Pattern::Exact(p) => p == s,
+            Pattern::Regex(re) => re.is_match(s),
+        }
+    }
+}
+
 impl CompiledSelector {
     pub fn new(s: &Selector) -> Result<Self, String> {
-        let anchored = |field: &str, p: &Option<String>| -> Result<Option<Regex>, String> {
+        let anchored = |field: &str, p: &Option<String>| -> Result<Option<Pattern>, String> {
             match p {
                 None => Ok(None),
                 Some(p) if p.is_empty() => Ok(None),
-                Some(p) => Regex::new(&format!("^(?:{p})$"))
-                    .map(Some)
-                    .map_err(|e| format!("target {field} `{p}` is not a valid regex: {e}")),
+                Some(p) => Pattern::new(field, p).map(Some),
             }
         };
         Ok(CompiledSelector {
@@ -298,7 +325,7 @@ impl CompiledSelector {
     /// Whether the selector picks `r`; name and namespace may match the original or the
     /// current id.
     pub fn selects(&self, r: &Res) -> bool {
-        let matches = |re: &Option<Regex>, s: &str| re.as_ref().is_none_or(|re| re.is_match(s));
+        let matches = |p: &Option<Pattern>, s: &str| p.as_ref().is_none_or(|p| p.is_match(s));
         if !matches(&self.namespace, &r.effective_namespace(r.org_namespace()))
             && !matches(&self.namespace, &r.effective_namespace(r.namespace()))
         {
