@@ -334,7 +334,11 @@ fn random_generated_values_match_kubectl() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(15);
-    let mut rng = StdRng::seed_from_u64(7);
+    let seed: u64 = std::env::var("KUSTOMIZE_RANDOM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
+    let mut rng = StdRng::seed_from_u64(seed);
     let alphabet: Vec<char> = "ab <>&\"'\\=:#-\u{e9}\u{2713}\u{2028}\u{2029}\t\n{}[]%@!|"
         .chars()
         .collect();
@@ -366,10 +370,15 @@ fn random_generated_values_match_kubectl() {
             .map(|_| rng.random::<u8>())
             .collect();
         std::fs::write(dir.join("blob.bin"), &binary).expect("write");
+        // plus generators with no data at all, sometimes with options or a Secret type
+        let empty_options = pick_empty_options(&mut rng);
         let kust = json!({
             "resources": ["pod.yaml"],
-            "configMapGenerator": [{"name": "cm", "literals": literals, "files": ["text.txt", "blob.bin"]}],
-            "secretGenerator": [{"name": "sec", "literals": literals, "files": ["text.txt", "blob.bin"]}],
+            "configMapGenerator": [{"name": "cm", "literals": literals, "files": ["text.txt", "blob.bin"]},
+                                   {"name": "empty-cm", "literals": [], "options": empty_options}],
+            "secretGenerator": [{"name": "sec", "literals": literals, "files": ["text.txt", "blob.bin"]},
+                                {"name": "empty-sec", "type": if rng.random_bool(0.5) { "Opaque" } else { "kubernetes.io/tls" },
+                                 "options": empty_options}],
         });
         std::fs::write(dir.join("kustomization.yaml"), kust.to_string()).expect("write");
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
@@ -391,7 +400,7 @@ fn random_generated_values_match_kubectl() {
         };
         if !same {
             failures.push(format!(
-                "case {i}: kustomization {kust}\n text {text:?}\n{}",
+                "case {i} (seed {seed}): kustomization {kust}\n text {text:?}\n{}",
                 describe_difference(&ours, &theirs)
             ));
         }
@@ -404,6 +413,359 @@ fn random_generated_values_match_kubectl() {
     );
 }
 
+/// Differential test of the field-spec transformers and patch targets: random workloads
+/// (with and without the lists and maps the field specs go through, some null) under random
+/// labels, annotations, namespace, images, replicas, strategic-merge patches selected by
+/// kind/name regexes and label/annotation selectors, and JSON 6902 operations on existing
+/// and missing paths. Both builds must succeed with the same objects, or both fail.
+#[test]
+fn random_transformers_and_patches_match_kubectl() {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use serde_json::{Value, json};
+
+    let n: usize = std::env::var("KUSTOMIZE_RANDOM_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    let seed: u64 = std::env::var("KUSTOMIZE_RANDOM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261129);
+    let mut rng = StdRng::seed_from_u64(seed);
+
+    fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+        &items[rng.random_range(0..items.len())]
+    }
+    /// A field that is absent, null, or the given value.
+    fn maybe(rng: &mut StdRng, m: &mut serde_json::Map<String, Value>, key: &str, v: Value) {
+        match rng.random_range(0..4) {
+            0 => {}
+            1 => {
+                m.insert(key.into(), Value::Null);
+            }
+            _ => {
+                m.insert(key.into(), v);
+            }
+        }
+    }
+    fn pod_template(rng: &mut StdRng) -> Value {
+        let mut t = serde_json::Map::new();
+        maybe(rng, &mut t, "metadata", json!({"labels": {"app": "a"}}));
+        let mut spec = serde_json::Map::new();
+        let image = pick(rng, &["app:1", "app", "other:2", "app@sha256:abc"]).to_string();
+        maybe(
+            rng,
+            &mut spec,
+            "containers",
+            json!([{"name": "c", "image": image}]),
+        );
+        maybe(
+            rng,
+            &mut spec,
+            "initContainers",
+            json!([{"name": "i", "image": "app:0"}]),
+        );
+        if rng.random_bool(0.3) {
+            spec.insert("nodeSelector".into(), json!({"disk": "ssd"}));
+        }
+        t.insert("spec".into(), Value::Object(spec));
+        Value::Object(t)
+    }
+    fn resource(rng: &mut StdRng, i: usize) -> Value {
+        let kind = *pick(
+            rng,
+            &[
+                "Deployment",
+                "StatefulSet",
+                "DaemonSet",
+                "Job",
+                "CronJob",
+                "Service",
+                "ConfigMap",
+                "Pod",
+            ],
+        );
+        let api = match kind {
+            "Deployment" | "StatefulSet" | "DaemonSet" => "apps/v1",
+            "Job" | "CronJob" => "batch/v1",
+            _ => "v1",
+        };
+        let name = format!("{}-{i}", pick(rng, &["web", "db", "job"]));
+        let mut meta = serde_json::Map::new();
+        meta.insert("name".into(), json!(name));
+        if rng.random_bool(0.3) {
+            meta.insert("namespace".into(), json!(pick(rng, &["default", "prod"])));
+        }
+        let tier = *pick(rng, &["front", "back"]);
+        maybe(rng, &mut meta, "labels", json!({ "tier": tier }));
+        let owner = *pick(rng, &["ops", "dev"]);
+        maybe(rng, &mut meta, "annotations", json!({ "owner": owner }));
+        let mut spec = serde_json::Map::new();
+        match kind {
+            "Deployment" | "DaemonSet" | "StatefulSet" => {
+                maybe(
+                    rng,
+                    &mut spec,
+                    "selector",
+                    json!({"matchLabels": {"app": "a"}}),
+                );
+                spec.insert("template".into(), pod_template(rng));
+                if kind == "StatefulSet" {
+                    spec.insert("serviceName".into(), json!("s"));
+                    let claims = pick(
+                        rng,
+                        &[
+                            json!([{"metadata": {"name": "data"}, "spec": {}}]),
+                            json!([{"spec": {}}]),
+                            json!([]),
+                        ],
+                    )
+                    .clone();
+                    maybe(rng, &mut spec, "volumeClaimTemplates", claims);
+                }
+                if kind != "DaemonSet" {
+                    maybe(rng, &mut spec, "replicas", json!(1));
+                }
+            }
+            "Job" => {
+                spec.insert("template".into(), pod_template(rng));
+                maybe(
+                    rng,
+                    &mut spec,
+                    "selector",
+                    json!({"matchLabels": {"job": "x"}}),
+                );
+            }
+            "CronJob" => {
+                spec.insert("schedule".into(), json!("@daily"));
+                let mut jt = serde_json::Map::new();
+                jt.insert("spec".into(), json!({"template": pod_template(rng)}));
+                maybe(rng, &mut spec, "jobTemplate", Value::Object(jt));
+            }
+            "Service" => {
+                maybe(rng, &mut spec, "selector", json!({"app": "a"}));
+                spec.insert("ports".into(), json!([{"port": 80}]));
+            }
+            "Pod" => {
+                if let Value::Object(t) = pod_template(rng) {
+                    spec = t["spec"].as_object().cloned().unwrap_or_default();
+                }
+            }
+            _ => {}
+        }
+        let mut obj = json!({"apiVersion": api, "kind": kind, "metadata": meta});
+        if kind == "ConfigMap" {
+            obj["data"] = json!({"a": "1"});
+        } else {
+            obj["spec"] = Value::Object(spec);
+        }
+        obj
+    }
+    fn target(rng: &mut StdRng) -> Value {
+        let mut t = serde_json::Map::new();
+        if rng.random_bool(0.6) {
+            let kinds = pick(
+                rng,
+                &[
+                    "Deployment|StatefulSet|DaemonSet",
+                    "(Cron)?Job",
+                    "Deployment",
+                    "Service|ConfigMap",
+                    ".*Set",
+                ],
+            );
+            t.insert("kind".into(), json!(kinds));
+        }
+        if rng.random_bool(0.3) {
+            t.insert(
+                "name".into(),
+                json!(pick(rng, &["web-.*", "db-[0-9]", "job-.*|web-.*"])),
+            );
+        }
+        if rng.random_bool(0.3) {
+            t.insert(
+                "labelSelector".into(),
+                json!(pick(rng, &["tier=front", "tier in (front,back)", "!tier"])),
+            );
+        }
+        if rng.random_bool(0.3) {
+            t.insert(
+                "annotationSelector".into(),
+                json!(pick(rng, &["owner=ops", "owner"])),
+            );
+        }
+        if rng.random_bool(0.2) {
+            t.insert(
+                "group".into(),
+                json!(pick(rng, &["apps", "batch|apps", ""])),
+            );
+        }
+        Value::Object(t)
+    }
+    fn json_op(rng: &mut StdRng) -> Value {
+        let path = *pick(
+            rng,
+            &[
+                "/metadata/labels/added",
+                "/metadata/annotations/added",
+                "/metadata/annotations",
+                "/spec/replicas",
+                "/spec/template/metadata/labels/x",
+                "/spec/template/spec/containers/0/image",
+                "/spec/template/spec/containers/-1/name",
+                "/spec/template/spec/containers/1",
+                "/spec/template/spec/containers/-",
+                "/spec/volumeClaimTemplates/0/metadata/name",
+                "/data/b",
+                "/spec/missing/x",
+            ],
+        );
+        let op = *pick(
+            rng,
+            &["add", "add", "replace", "remove", "test", "copy", "move"],
+        );
+        let value = pick(rng, &[json!("v"), json!({"k": "v"}), json!(3), Value::Null]).clone();
+        match op {
+            "remove" => json!({"op": op, "path": path}),
+            "copy" | "move" => json!({"op": op, "from": "/metadata/name", "path": path}),
+            _ => json!({"op": op, "path": path, "value": value}),
+        }
+    }
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut failures = Vec::new();
+    let mut both_failed = 0;
+    for i in 0..n {
+        let dir = tmp.path().join(format!("{i:03}"));
+        std::fs::create_dir_all(&dir).expect("case dir");
+        let resources: Vec<Value> = (0..rng.random_range(2..6))
+            .map(|j| resource(&mut rng, j))
+            .collect();
+        let text: Vec<String> = resources.iter().map(Value::to_string).collect();
+        std::fs::write(dir.join("res.yaml"), text.join("\n---\n")).expect("write");
+        let mut k = serde_json::Map::new();
+        k.insert("resources".into(), json!(["res.yaml"]));
+        if rng.random_bool(0.4) {
+            k.insert("commonLabels".into(), json!({"common": "l"}));
+        }
+        if rng.random_bool(0.4) {
+            let include = *pick(&mut rng, &["includeSelectors", "includeTemplates", "none"]);
+            let mut l = json!({"pairs": {"plain": "l"}});
+            if include != "none" {
+                l[include] = json!(true);
+            }
+            k.insert("labels".into(), json!([l]));
+        }
+        if rng.random_bool(0.4) {
+            k.insert("commonAnnotations".into(), json!({"note": "a"}));
+        }
+        if rng.random_bool(0.3) {
+            k.insert("namespace".into(), json!("ns"));
+        }
+        if rng.random_bool(0.4) {
+            let img = pick(
+                &mut rng,
+                &[
+                    json!({"name": "app", "newTag": "2"}),
+                    json!({"name": "app", "tagSuffix": "-x"}),
+                    json!({"name": "app", "newName": "reg/app", "digest": "sha256:def"}),
+                ],
+            )
+            .clone();
+            k.insert("images".into(), json!([img]));
+        }
+        if rng.random_bool(0.3) {
+            let name = resources[rng.random_range(0..resources.len())]["metadata"]["name"].clone();
+            k.insert("replicas".into(), json!([{"name": name, "count": 4}]));
+        }
+        let mut patches = Vec::new();
+        for _ in 0..rng.random_range(0..3) {
+            if rng.random_bool(0.5) {
+                // a patch document: by target (its own id does not matter, but it must have
+                // a kind and a name) or by its id (exact apiVersion, kind, name, namespace)
+                let r = &resources[rng.random_range(0..resources.len())];
+                let api = if rng.random_bool(0.8) {
+                    r["apiVersion"].clone()
+                } else {
+                    json!(pick(&mut rng, &["apps/v1beta1", "v1"]))
+                };
+                let mut patch = json!({"apiVersion": api, "kind": r["kind"],
+                    "metadata": {"name": r["metadata"]["name"], "annotations": {"smp": "yes"}},
+                    "spec": {"template": {"metadata": {"annotations": {"pod": "yes"}},
+                             "spec": {"nodeSelector": {"pool": "p"}}}}});
+                if let Some(ns) = r["metadata"].get("namespace") {
+                    patch["metadata"]["namespace"] = ns.clone();
+                }
+                if rng.random_bool(0.1) {
+                    patch["metadata"].as_object_mut().map(|m| m.remove("name"));
+                }
+                let mut entry = json!({"patch": patch.to_string()});
+                if rng.random_bool(0.6) {
+                    entry["target"] = target(&mut rng);
+                }
+                patches.push(entry);
+            } else {
+                let ops: Vec<Value> = (0..rng.random_range(1..3))
+                    .map(|_| json_op(&mut rng))
+                    .collect();
+                patches.push(
+                    json!({"target": target(&mut rng), "patch": Value::Array(ops).to_string()}),
+                );
+            }
+        }
+        if !patches.is_empty() {
+            k.insert("patches".into(), Value::Array(patches));
+        }
+        let kust = Value::Object(k);
+        std::fs::write(dir.join("kustomization.yaml"), kust.to_string()).expect("write");
+        let theirs = kubectl_kustomize(&dir);
+        let ours = build_dir(&dir).map_err(|e| e.to_string());
+        let same = match (&ours, &theirs) {
+            (Ok(a), Ok(b)) => {
+                let (mut a, mut b) = (a.clone(), b.clone());
+                a.sort_by_key(id);
+                b.sort_by_key(id);
+                a == b
+            }
+            (Err(_), Err(_)) => {
+                both_failed += 1;
+                true
+            }
+            _ => false,
+        };
+        if !same {
+            let show = |r: &Result<Vec<Object>, String>| match r {
+                Ok(objs) => to_yaml(objs),
+                Err(e) => format!("error: {e}"),
+            };
+            failures.push(format!(
+                "case {i} (seed {seed}):\n kustomization: {kust}\n resources:\n{}\n--- ours\n{}--- kubectl\n{}",
+                text.join("\n"),
+                show(&ours),
+                show(&theirs)
+            ));
+        }
+    }
+    println!("{n} random transformer/patch cases (seed {seed}), {both_failed} fail in both builds");
+    assert!(
+        failures.is_empty(),
+        "{} of {n} random transformer/patch cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Generator options for the empty generators of the random generator test.
+fn pick_empty_options(rng: &mut rand::rngs::StdRng) -> serde_json::Value {
+    use rand::Rng;
+    match rng.random_range(0..3) {
+        0 => serde_json::json!({}),
+        1 => serde_json::json!({"labels": {"l": "v"}, "immutable": true}),
+        _ => serde_json::json!({"annotations": {"a": "<&>"}, "disableNameSuffixHash": true}),
+    }
+}
+
 /// The fields that differ between our objects and kubectl's (for readable failures).
 fn describe_difference(
     ours: &Result<Vec<Object>, String>,
@@ -414,7 +776,13 @@ fn describe_difference(
     };
     let mut out = String::new();
     for x in a {
-        let Some(y) = b.iter().find(|y| y["kind"] == x["kind"]) else {
+        // the same object up to its hash suffix
+        let unhashed = |o: &Object| {
+            let name = o["metadata"]["name"].as_str().unwrap_or("");
+            let base = name.rsplit_once('-').map_or(name, |(b, _)| b).to_string();
+            (o["kind"].clone(), base)
+        };
+        let Some(y) = b.iter().find(|y| unhashed(y) == unhashed(x)) else {
             out.push_str(&format!(" only ours: {}\n", id(x)));
             continue;
         };

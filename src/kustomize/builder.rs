@@ -345,6 +345,8 @@ spec:
     fn typed_json6902_keeps_strings() {
         let pvc = r#"{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"data"},
             "spec":{"resources":{"requests":{"storage":"1Gi"}}}}"#;
+        // replace of a missing key of an existing map sets it, like kustomize (evanphx
+        // json-patch v4); the value stays a string
         let objs = Kustomization::new()
             .resource_file("pvc.yaml", pvc)
             .patch_pvc("data", "10Gi", Some("standard"))
@@ -354,16 +356,22 @@ spec:
                 "/metadata/labels",
                 json!({"x": "on"}),
             )
-            .build();
-        // replace of a missing path fails, like kustomize
-        assert!(objs.is_err());
-        let objs = Kustomization::new()
-            .resource_file("pvc.yaml", pvc)
-            .patch_pvc("data", "10Gi", Some("standard"))
             .build()
             .unwrap();
+        assert_eq!(objs[0]["metadata"]["labels"]["x"], "on");
         assert_eq!(objs[0]["spec"]["resources"]["requests"]["storage"], "10Gi");
         assert_eq!(objs[0]["spec"]["storageClassName"], "standard");
+        // under a missing parent it fails, like kustomize
+        let missing_parent = Kustomization::new()
+            .resource_file("pvc.yaml", pvc)
+            .patch_generic_entry(
+                "PersistentVolumeClaim",
+                "data",
+                "/spec/selector/matchLabels",
+                json!({"x": "on"}),
+            )
+            .build();
+        assert!(missing_parent.is_err());
     }
 
     #[test]

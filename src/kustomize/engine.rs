@@ -13,10 +13,13 @@ use serde_json::Value;
 use super::files::{Files, normalize};
 use super::generators::{self, Behavior, GenKind};
 use super::gojson::generator_hash;
+use super::json6902;
 use super::model::{KustomizationFile, PatchSpec, parse_kustomization};
 use super::nameref::fix_back_references;
 use super::output::legacy_sort;
-use super::select::{CompiledSelector, Res, metadata_mut, split_api_version, str_at};
+use super::select::{
+    BUILD_ANNOTATIONS, CompiledSelector, Res, metadata_mut, split_api_version, str_at,
+};
 use super::transformers::{self, ImageRule};
 use super::yaml::{Typing, parse_documents, parse_one};
 use super::{KustomizeError, Object};
@@ -46,14 +49,21 @@ pub(crate) fn build_parsed(
 
 fn finish(mut resources: Vec<Res>, root: &Path) -> Result<Vec<Object>, KustomizeError> {
     for r in &mut resources {
-        // kustomize rewrites the annotations of every resource (dropping its internal
-        // ones), which removes an empty or null `annotations` field
-        if let Some(meta) = r.obj.get_mut("metadata").and_then(Value::as_object_mut)
-            && meta
+        // kustomize rewrites the annotations of every resource, dropping its build
+        // annotations (also those a resource came with), which removes an empty or null
+        // `annotations` field
+        if let Some(meta) = r.obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            if let Some(Value::Object(a)) = meta.get_mut("annotations") {
+                for k in BUILD_ANNOTATIONS {
+                    a.remove(*k);
+                }
+            }
+            if meta
                 .get("annotations")
                 .is_some_and(|a| a.is_null() || a.as_object().is_some_and(|m| m.is_empty()))
-        {
-            meta.remove("annotations");
+            {
+                meta.remove("annotations");
+            }
         }
     }
     add_hashes(&mut resources);
@@ -66,6 +76,7 @@ fn add_hashes(resources: &mut [Res]) {
     for r in resources.iter_mut().filter(|r| r.needs_hash) {
         if let Some(h) = generator_hash(&r.obj) {
             let new = format!("{}-{h}", r.name());
+            r.store_previous_id();
             r.set_id(Some(&new), None);
         }
     }
@@ -228,6 +239,7 @@ fn accumulate_target(
                 .map_err(&err)?;
             let mut res = Res::new(g.obj);
             res.needs_hash = g.needs_hash;
+            res.generator_behavior = Some(g.behavior_name);
             match g.behavior {
                 Behavior::Create => add_resource(&mut all, res, kpath)?,
                 Behavior::Merge | Behavior::Replace => {
@@ -265,6 +277,9 @@ fn accumulate_target(
             return Err(err(format!("{field}: `{entry}` not found")));
         };
         let docs = parse_objects(&text).map_err(|m| KustomizeError::in_file(&src, m))?;
+        for d in &docs {
+            check_patch_document(d).map_err(|m| err(format!("{field}: {m}")))?;
+        }
         for d in docs {
             apply_smp(&mut all, &d, None, false).map_err(|m| err(format!("{field}: {m}")))?;
         }
@@ -282,7 +297,17 @@ fn accumulate_target(
     }
     if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
         for r in &mut all {
-            transformers::namespace(r, ns);
+            transformers::namespace(r, ns).map_err(|m| err(format!("namespace: {m}")))?;
+        }
+        // kustomize checks after each resource that its new id is unique; every resource
+        // moves to the same namespace, so checking the end state finds the same conflicts
+        for (i, r) in all.iter().enumerate() {
+            if all[..i].iter().any(|o| o.same_current_id(r)) {
+                return Err(err(format!(
+                    "namespace: the namespace transformation produces an id conflict: {}",
+                    r.id_string()
+                )));
+            }
         }
     }
     let prefix = k.name_prefix.as_deref().unwrap_or("");
@@ -297,23 +322,26 @@ fn accumulate_target(
             transformers::prefix_suffix(r, "", suffix);
         }
     }
-    for l in &k.labels {
+    for (i, l) in k.labels.iter().enumerate() {
         for r in &mut all {
             if l.include_selectors {
-                transformers::common_labels(r, &l.pairs);
+                transformers::common_labels(r, &l.pairs)
             } else {
-                transformers::plain_labels(r, &l.pairs, l.include_templates);
+                transformers::plain_labels(r, &l.pairs, l.include_templates)
             }
+            .map_err(|m| err(format!("labels[{i}]: {m}")))?;
         }
     }
     if !k.common_labels.is_empty() {
         for r in &mut all {
-            transformers::common_labels(r, &k.common_labels);
+            transformers::common_labels(r, &k.common_labels)
+                .map_err(|m| err(format!("commonLabels: {m}")))?;
         }
     }
     if !k.common_annotations.is_empty() {
         for r in &mut all {
-            transformers::common_annotations(r, &k.common_annotations);
+            transformers::common_annotations(r, &k.common_annotations)
+                .map_err(|m| err(format!("commonAnnotations: {m}")))?;
         }
     }
     for (i, spec) in k.patches_json6902.iter().enumerate() {
@@ -324,17 +352,20 @@ fn accumulate_target(
         apply_patch_entry(files, dir, &mut all, spec, &field, kpath, true)?;
     }
     for (i, rep) in k.replicas.iter().enumerate() {
-        if !transformers::replicas(&mut all, rep) {
+        let found = transformers::replicas(&mut all, rep)
+            .map_err(|m| err(format!("replicas[{i}]: {m}")))?;
+        if !found {
             return Err(err(format!(
                 "replicas[{i}]: no Deployment, ReplicaSet, ReplicationController or StatefulSet named `{}`",
                 rep.name
             )));
         }
     }
-    for img in &k.images {
+    for (i, img) in k.images.iter().enumerate() {
         let rule = ImageRule::new(img);
         for r in &mut all {
-            rule.apply(r);
+            rule.apply(r)
+                .map_err(|m| err(format!("images[{i}]: {m}")))?;
         }
     }
     Ok(all)
@@ -363,9 +394,30 @@ fn classify_patch(text: &str) -> Result<PatchKind, String> {
         // kustomize reads JSON 6902 YAML with sigs.k8s.io/yaml: YAML 1.1 typing
         [Value::Array(_)] => Ok(PatchKind::Json6902(parse_one(text, Typing::Yaml11)?)),
         [] => Err("empty patch".into()),
-        d if d.iter().all(Value::is_object) => Ok(PatchKind::Strategic(docs)),
+        d if d.iter().all(Value::is_object) => {
+            for doc in d {
+                check_patch_document(doc)?;
+            }
+            Ok(PatchKind::Strategic(docs))
+        }
         _ => Err("unable to parse the patch as a strategic merge or JSON 6902 patch".into()),
     }
+}
+
+/// kustomize loads strategic-merge patches as resources (`GetValidatedMetadata`), also
+/// those applied through a target: each document needs a kind, and a metadata.name
+/// unless it is a List.
+fn check_patch_document(doc: &Value) -> Result<(), String> {
+    let kind = str_at(doc, &["kind"]);
+    if kind.is_empty() {
+        return Err("a strategic-merge patch needs a kind".into());
+    }
+    if !kind.ends_with("List") && str_at(doc, &["metadata", "name"]).is_empty() {
+        return Err(format!(
+            "a strategic-merge patch needs a metadata.name (in the `{kind}` patch)"
+        ));
+    }
+    Ok(())
 }
 
 fn apply_patch_entry(
@@ -409,15 +461,10 @@ fn apply_patch_entry(
             let Some(target) = target else {
                 return Err(err("a JSON 6902 patch needs a target".into()));
             };
-            let patch: json_patch::Patch = serde_json::from_value(ops)
-                .map_err(|e| err(format!("invalid JSON 6902 patch: {e}")))?;
             for r in all.iter_mut().filter(|r| target.selects(r)) {
-                json_patch::patch(&mut r.obj, &patch).map_err(|e| {
-                    err(format!(
-                        "applying JSON 6902 patch to {}: {e}",
-                        r.id_string()
-                    ))
-                })?;
+                let id = r.id_string();
+                json6902::apply_to_resource(r, &ops)
+                    .map_err(|e| err(format!("applying JSON 6902 patch to {id}: {e}")))?;
             }
         }
         PatchKind::Strategic(docs) => {
@@ -450,12 +497,17 @@ fn apply_smp(
     let indices: Vec<usize> = match target {
         Some(t) => (0..all.len()).filter(|i| t.selects(&all[*i])).collect(),
         None => {
-            let (group, _) = split_api_version(str_at(patch, &["apiVersion"]));
+            // kustomize `GetById(patch.OrgId())`: group, version and kind must be equal
+            // (a patch without apiVersion matches nothing), name and namespace those of
+            // the current or a previous id
+            let (group, version) = split_api_version(str_at(patch, &["apiVersion"]));
             let kind = str_at(patch, &["kind"]);
             let name = str_at(patch, &["metadata", "name"]);
             let ns = str_at(patch, &["metadata", "namespace"]);
             let found: Vec<usize> = (0..all.len())
-                .filter(|i| all[*i].matches_any_id(group, kind, name, ns))
+                .filter(|i| {
+                    all[*i].version() == version && all[*i].matches_any_id(group, kind, name, ns)
+                })
                 .collect();
             match found.len() {
                 0 => {
@@ -486,6 +538,9 @@ fn apply_smp(
             r.kind().to_string(),
             r.api_version().to_string(),
         );
+        if allow_name_change {
+            r.store_previous_id();
+        }
         // With a target, the patch's own id does not matter: it takes the target's.
         let mut p = patch.clone();
         if target.is_some() || !allow_name_change {
@@ -507,18 +562,20 @@ fn apply_smp(
         let obj = std::mem::take(&mut r.obj);
         match super::smp::merge(obj, &p).map_err(|e| format!("{}: {e}", r.id_string()))? {
             Some(mut merged) => {
-                if !allow_name_change && let Some(meta) = metadata_mut(&mut merged) {
-                    meta.insert("name".into(), Value::from(name.clone()));
-                }
-                let new_name = str_at(&merged, &["metadata", "name"]).to_string();
-                r.obj = merged;
-                if allow_name_change && new_name != name {
-                    // record the rename like kustomize's id history
-                    if let Some(meta) = metadata_mut(&mut r.obj) {
-                        meta.insert("name".into(), Value::from(name));
+                if let Some(meta) = metadata_mut(&mut merged) {
+                    if !allow_name_change {
+                        meta.insert("name".into(), Value::from(name.clone()));
                     }
-                    r.set_id(Some(&new_name), None);
+                    // kustomize restores the namespace after every strategic merge
+                    // (`SetNamespace(ns)`): a patch neither moves an object to another
+                    // namespace nor gives it one.
+                    if ns.is_empty() {
+                        meta.remove("namespace");
+                    } else {
+                        meta.insert("namespace".into(), Value::from(ns.clone()));
+                    }
                 }
+                r.obj = merged;
             }
             None => deleted.push(i),
         }

@@ -19,6 +19,8 @@ pub(crate) enum GenKind {
 pub(crate) struct Generated {
     pub obj: Value,
     pub behavior: Behavior,
+    /// The behavior as kustomize records it on the object (`unspecified` when not given).
+    pub behavior_name: &'static str,
     pub needs_hash: bool,
 }
 
@@ -42,10 +44,11 @@ pub(crate) fn generate(
         GenKind::Secret => "secretGenerator",
     };
     let ctx = |m: String| format!("{what} `{}`: {m}", args.name);
-    let behavior = match args.behavior.as_deref().unwrap_or("") {
-        "" | "create" => Behavior::Create,
-        "merge" => Behavior::Merge,
-        "replace" => Behavior::Replace,
+    let (behavior, behavior_name) = match args.behavior.as_deref().unwrap_or("") {
+        "" => (Behavior::Create, "unspecified"),
+        "create" => (Behavior::Create, "create"),
+        "merge" => (Behavior::Merge, "merge"),
+        "replace" => (Behavior::Replace, "replace"),
         other => return Err(ctx(format!("unknown behavior `{other}`"))),
     };
 
@@ -118,7 +121,10 @@ pub(crate) fn generate(
         }
     }
     obj.insert("metadata".into(), Value::Object(meta));
-    if !text.is_empty() {
+    // kyaml's LoadMapIntoSecretData creates the `data` map before filling it, so a Secret
+    // with no data still has `data: {}` (and hashes it); a ConfigMap gets `data` only with
+    // a key in it.
+    if !text.is_empty() || kind == GenKind::Secret {
         obj.insert("data".into(), Value::Object(text));
     }
     if !binary.is_empty() {
@@ -130,6 +136,7 @@ pub(crate) fn generate(
     Ok(Generated {
         obj: Value::Object(obj),
         behavior,
+        behavior_name,
         needs_hash: !opts.disable_name_suffix_hash,
     })
 }
@@ -203,46 +210,73 @@ fn env_pairs(content: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     Ok(out)
 }
 
-/// Merges a generated object into an existing one (`behavior: merge` / `replace`).
+/// `behavior: merge|replace` (kustomize `appendReplaceOrMerge`): the generated object takes
+/// the existing one's place, with the existing name and namespace, the existing labels and
+/// annotations under its own and, on merge, the existing `data`/`binaryData` entries under
+/// its own. Everything else of the existing object (a Secret's type, `stringData`,
+/// `immutable`, ...) is gone: only the generated object's fields remain.
 pub(crate) fn merge_into(existing: &mut Value, generated: &Value, behavior: Behavior) {
-    let fields = ["data", "binaryData"];
-    if behavior == Behavior::Replace {
-        for f in fields {
-            if let Some(m) = existing.as_object_mut() {
-                m.remove(f);
-            }
+    let mut new = generated.clone();
+    let old = std::mem::take(existing);
+    for field in ["labels", "annotations"] {
+        let merged = merged_strings(
+            old.pointer(&format!("/metadata/{field}")),
+            new.pointer(&format!("/metadata/{field}")),
+        );
+        if let Some(meta) = new.get_mut("metadata").and_then(Value::as_object_mut) {
+            set_or_clear(meta, field, merged);
         }
     }
-    for f in fields {
-        if let Some(Value::Object(new)) = generated.get(f) {
-            let Some(obj) = existing.as_object_mut() else {
-                return;
-            };
-            let slot = obj.entry(f).or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(old) = slot {
-                for (k, v) in new {
-                    old.insert(k.clone(), v.clone());
+    if let Some(meta) = new.get_mut("metadata").and_then(Value::as_object_mut) {
+        for field in ["name", "namespace"] {
+            match old.pointer(&format!("/metadata/{field}")) {
+                Some(v) if v.as_str().is_some_and(|s| !s.is_empty()) => {
+                    meta.insert(field.into(), v.clone());
+                }
+                _ => {
+                    meta.remove(field);
                 }
             }
         }
     }
-    for meta_field in ["labels", "annotations"] {
-        if let Some(Value::Object(new)) = generated.pointer(&format!("/metadata/{meta_field}"))
-            && let Some(meta) = existing.get_mut("metadata").and_then(Value::as_object_mut)
-        {
-            let slot = meta
-                .entry(meta_field)
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(old) = slot {
-                for (k, v) in new {
-                    old.insert(k.clone(), v.clone());
-                }
-            }
-        }
-    }
-    if let Some(t) = generated.get("immutable")
-        && let Some(obj) = existing.as_object_mut()
+    if behavior == Behavior::Merge
+        && let Some(obj) = new.as_object_mut()
     {
-        obj.insert("immutable".into(), t.clone());
+        for field in ["data", "binaryData"] {
+            let merged = merged_strings(old.get(field), obj.get(field));
+            set_or_clear(obj, field, merged);
+        }
+    }
+    *existing = new;
+}
+
+/// kyaml `mergeStringMaps(old, new)` over the string forms of two maps' values (kyaml reads
+/// map values as scalar text).
+fn merged_strings(old: Option<&Value>, new: Option<&Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for m in [old, new]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+    {
+        for (k, v) in m {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Null => "null".into(),
+                Value::Bool(_) | Value::Number(_) => v.to_string(),
+                Value::Array(_) | Value::Object(_) => String::new(),
+            };
+            out.insert(k.clone(), Value::from(text));
+        }
+    }
+    out
+}
+
+/// kyaml `setMapInMetadata`/`SetDataMap`: clear the field, then set it only when non-empty.
+fn set_or_clear(obj: &mut Map<String, Value>, field: &str, map: Map<String, Value>) {
+    if map.is_empty() {
+        obj.remove(field);
+    } else {
+        obj.insert(field.into(), Value::Object(map));
     }
 }

@@ -29,12 +29,21 @@
 //! patch items, a `$patch: replace` on an existing list element has no effect, and base
 //! lists are re-keyed even where the patch does not touch them. This is checked against
 //! `kubectl kustomize` by seeded random tests (tests/kustomize_conformance.rs).
+//!
+//! The transformers that write through field specs (labels, annotations, namespace,
+//! replicas, images) share kustomize's field-spec walk (see `fieldspec`): lists on a path
+//! are never created, maps only where a spec says `create`, a scalar on the way is an
+//! error. JSON 6902 patches follow evanphx/json-patch v4, which kustomize uses (see
+//! `json6902`): no missing parent is created, but the patch sees kustomize's build
+//! annotations, so `metadata.annotations` always exists for it.
 
 mod builder;
 mod engine;
+mod fieldspec;
 mod files;
 mod generators;
 mod gojson;
+mod json6902;
 mod model;
 mod nameref;
 mod output;

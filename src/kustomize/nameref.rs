@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
+use super::fieldspec::walk_path;
 use super::select::{Res, ns_equal};
 use super::tables::NAME_REFERENCES;
-use super::transformers::split_path;
 
 struct Candidate {
     name: String,
@@ -28,8 +28,6 @@ pub(crate) fn fix_back_references(resources: &mut [Res]) -> Result<(), String> {
             if *rr_kind != kind || (!rr_group.is_empty() && *rr_group != group) {
                 continue;
             }
-            let segs = split_path(path);
-            let seg_refs: Vec<&str> = segs.iter().map(String::as_str).collect();
             let role_ref_kind = if path.ends_with("roleRef/name") {
                 obj.pointer("/roleRef/kind")
                     .and_then(Value::as_str)
@@ -47,7 +45,9 @@ pub(crate) fn fix_back_references(resources: &mut [Res]) -> Result<(), String> {
                 referrer_ns: &referrer_ns,
                 referrer_cluster,
             };
-            if let Err(e) = visit(&mut obj, &seg_refs, &ctx) {
+            // kustomize walks every referrer field spec (also with nothing to rewrite), so a
+            // malformed path (a scalar where a map or list is due) is an error here too
+            if let Err(e) = walk_path(&mut obj, path, None, &mut |node| update(node, &ctx)) {
                 result = Err(format!("{} at {path}: {e}", resources[i].id_string()));
                 break;
             }
@@ -66,25 +66,21 @@ struct Ctx<'a> {
     referrer_cluster: bool,
 }
 
-fn visit(v: &mut Value, segs: &[&str], ctx: &Ctx) -> Result<(), String> {
+/// kustomize `nameref.Filter.set`: a name, a `{name, namespace}` map, or a list of them.
+fn update(v: &mut Value, ctx: &Ctx) -> Result<(), String> {
     if let Value::Array(items) = v {
         for item in items {
-            visit(item, segs, ctx)?;
+            match item {
+                Value::Null | Value::String(_) | Value::Object(_) => update(item, ctx)?,
+                other => {
+                    return Err(format!(
+                        "`{other}` is expected to be either a string or a map of string"
+                    ));
+                }
+            }
         }
         return Ok(());
     }
-    match segs.split_first() {
-        Some((first, rest)) => {
-            if let Some(next) = v.get_mut(*first) {
-                visit(next, rest, ctx)?;
-            }
-            Ok(())
-        }
-        None => update(v, ctx),
-    }
-}
-
-fn update(v: &mut Value, ctx: &Ctx) -> Result<(), String> {
     match v {
         Value::String(old) => {
             if let Some(c) = select(ctx, old, None)? {

@@ -10,15 +10,43 @@ use super::tables::CLUSTER_SCOPED;
 #[derive(Debug, Clone)]
 pub(crate) struct Res {
     pub obj: Value,
-    /// Every (name, namespace) the resource had before its current one, oldest first
-    /// (kustomize's `PrevIds`; the first is the original id).
+    /// The (name, namespace) stored each time kustomize calls `StorePreviousId` on the
+    /// resource (namespace, prefix and suffix transformers, JSON 6902 patches, renaming
+    /// strategic merges, the hash suffix), oldest first: kustomize's `PrevIds`, the first
+    /// being the original id. An entry may equal the current id.
     pub prev: Vec<(String, String)>,
     /// A generated ConfigMap/Secret whose name gets the content-hash suffix.
     pub needs_hash: bool,
+    /// For a generated object, its generator's behavior as kustomize records it
+    /// (`unspecified`, `create`, `merge`, `replace`).
+    pub generator_behavior: Option<&'static str>,
     /// Prefixes and suffixes applied to the name, outermost last (kustomize `ResCtx`).
     pub prefixes: Vec<String>,
     pub suffixes: Vec<String>,
 }
+
+/// The build annotations kustomize keeps in `metadata.annotations` while it builds (and
+/// removes from the output). Resources may carry them on input too; they are dropped.
+pub(crate) const BUILD_ANNOTATIONS: &[&str] = &[
+    "internal.config.kubernetes.io/previousKinds",
+    "internal.config.kubernetes.io/previousNames",
+    "internal.config.kubernetes.io/prefixes",
+    "internal.config.kubernetes.io/suffixes",
+    "internal.config.kubernetes.io/previousNamespaces",
+    "internal.config.kubernetes.io/allowNameChange",
+    "internal.config.kubernetes.io/allowKindChange",
+    "internal.config.kubernetes.io/refBy",
+    "internal.config.kubernetes.io/generatorBehavior",
+    "internal.config.kubernetes.io/needsHashSuffix",
+    "internal.config.kubernetes.io/path",
+    "internal.config.kubernetes.io/index",
+    "internal.config.kubernetes.io/seqindent",
+    "internal.config.kubernetes.io/id",
+    "internal.config.kubernetes.io/annotations-migration-resource-id",
+    "config.kubernetes.io/path",
+    "config.kubernetes.io/index",
+    "config.k8s.io/id",
+];
 
 pub(crate) fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     let mut cur = v;
@@ -51,6 +79,7 @@ impl Res {
             obj,
             prev: Vec::new(),
             needs_hash: false,
+            generator_behavior: None,
             prefixes: Vec::new(),
             suffixes: Vec::new(),
         }
@@ -89,22 +118,80 @@ impl Res {
             .unwrap_or(self.namespace())
     }
 
-    /// Records the current id as a previous one and sets a new name and/or namespace.
+    /// kustomize `StorePreviousId`: records the current id in the history.
+    pub fn store_previous_id(&mut self) {
+        let id = (self.name().to_string(), self.namespace().to_string());
+        self.prev.push(id);
+    }
+
+    /// Sets a new name and/or namespace (callers store the previous id first, where
+    /// kustomize does).
     pub fn set_id(&mut self, name: Option<&str>, namespace: Option<&str>) {
-        let (cur_name, cur_ns) = (self.name().to_string(), self.namespace().to_string());
-        let new_name = name.unwrap_or(&cur_name).to_string();
-        let new_ns = namespace.unwrap_or(&cur_ns).to_string();
-        if new_name == cur_name && new_ns == cur_ns {
-            return;
-        }
-        self.prev.push((cur_name, cur_ns));
         let Some(meta) = metadata_mut(&mut self.obj) else {
             return;
         };
-        meta.insert("name".into(), Value::from(new_name));
-        if namespace.is_some() {
-            meta.insert("namespace".into(), Value::from(new_ns));
+        if let Some(name) = name {
+            meta.insert("name".into(), Value::from(name));
         }
+        if let Some(ns) = namespace {
+            meta.insert("namespace".into(), Value::from(ns));
+        }
+    }
+
+    /// kustomize `EffectiveNamespace` of a namespace of this resource.
+    pub fn effective_namespace(&self, ns: &str) -> String {
+        if self.cluster_scoped() {
+            "_non_namespaceable_".into()
+        } else if ns.is_empty() {
+            "default".into()
+        } else {
+            ns.to_string()
+        }
+    }
+
+    /// The build annotations kustomize would hold on this resource now: its id history,
+    /// prefixes and suffixes, and for a generated object its behavior and hash flag.
+    pub fn build_annotations(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if !self.prev.is_empty() {
+            let csv = |f: &dyn Fn(&(String, String)) -> String| {
+                self.prev.iter().map(f).collect::<Vec<_>>().join(",")
+            };
+            out.push((
+                "internal.config.kubernetes.io/previousKinds",
+                csv(&|_| self.kind().to_string()),
+            ));
+            out.push((
+                "internal.config.kubernetes.io/previousNames",
+                csv(&|(n, _)| n.clone()),
+            ));
+            out.push((
+                "internal.config.kubernetes.io/previousNamespaces",
+                csv(&|(_, ns)| self.effective_namespace(ns)),
+            ));
+        }
+        if !self.prefixes.is_empty() {
+            out.push((
+                "internal.config.kubernetes.io/prefixes",
+                self.prefixes.join(","),
+            ));
+        }
+        if !self.suffixes.is_empty() {
+            out.push((
+                "internal.config.kubernetes.io/suffixes",
+                self.suffixes.join(","),
+            ));
+        }
+        if let Some(b) = self.generator_behavior {
+            out.push(("internal.config.kubernetes.io/generatorBehavior", b.into()));
+        }
+        if self.needs_hash {
+            out.push((
+                "internal.config.kubernetes.io/needsHashSuffix",
+                "enabled".into(),
+            ));
+        }
+        out
     }
 
     /// Whether this resource has (or had) the id (same group/kind, name, namespace).
@@ -163,33 +250,61 @@ pub(crate) fn metadata_mut(obj: &mut Value) -> Option<&mut serde_json::Map<Strin
     meta.as_object_mut()
 }
 
-/// A compiled patch target selector (kustomize `types.Selector` + `resmap.Select`).
+/// A compiled patch target selector (kustomize `types.SelectorRegex` + `resmap.Select`):
+/// group, version, kind, name and namespace are all anchored regular expressions; an empty
+/// one matches anything.
 pub(crate) struct CompiledSelector {
-    group: Option<String>,
-    version: Option<String>,
-    kind: Option<String>,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
+    group: Option<Pattern>,
+    version: Option<Pattern>,
+    kind: Option<Pattern>,
+    name: Option<Pattern>,
+    namespace: Option<Pattern>,
     labels: Option<LabelSelector>,
     annotations: Option<LabelSelector>,
 }
 
+/// An anchored selector pattern. Most are plain words (`apps`, `StatefulSet`, a name), which
+/// an anchored regex matches exactly when the text is equal: those skip the (costly) regex
+/// compilation.
+enum Pattern {
+    Exact(String),
+    Regex(Regex),
+}
+
+impl Pattern {
+    fn new(field: &str, p: &str) -> Result<Self, String> {
+        const META: &[char] = &[
+            '\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$',
+        ];
+        if !p.contains(META) {
+            return Ok(Pattern::Exact(p.to_string()));
+        }
+        Regex::new(&format!("^(?:{p})$"))
+            .map(Pattern::Regex)
+            .map_err(|e| format!("target {field} `{p}` is not a valid regex: {e}"))
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        match self {
+            Pattern::Exact(p) => p == s,
+            Pattern::Regex(re) => re.is_match(s),
+        }
+    }
+}
+
 impl CompiledSelector {
     pub fn new(s: &Selector) -> Result<Self, String> {
-        let anchored = |field: &str, p: &Option<String>| -> Result<Option<Regex>, String> {
+        let anchored = |field: &str, p: &Option<String>| -> Result<Option<Pattern>, String> {
             match p {
                 None => Ok(None),
                 Some(p) if p.is_empty() => Ok(None),
-                Some(p) => Regex::new(&format!("^(?:{p})$"))
-                    .map(Some)
-                    .map_err(|e| format!("target {field} `{p}` is not a valid regex: {e}")),
+                Some(p) => Pattern::new(field, p).map(Some),
             }
         };
-        let empty_none = |o: &Option<String>| o.clone().filter(|s| !s.is_empty());
         Ok(CompiledSelector {
-            group: s.group.clone(),
-            version: empty_none(&s.version),
-            kind: empty_none(&s.kind),
+            group: anchored("group", &s.group)?,
+            version: anchored("version", &s.version)?,
+            kind: anchored("kind", &s.kind)?,
             name: anchored("name", &s.name)?,
             namespace: anchored("namespace", &s.namespace)?,
             labels: s
@@ -207,39 +322,21 @@ impl CompiledSelector {
         })
     }
 
+    /// Whether the selector picks `r`; name and namespace may match the original or the
+    /// current id.
     pub fn selects(&self, r: &Res) -> bool {
-        if let Some(g) = &self.group
-            && !g.is_empty()
-            && g != r.group()
+        let matches = |p: &Option<Pattern>, s: &str| p.as_ref().is_none_or(|p| p.is_match(s));
+        if !matches(&self.namespace, &r.effective_namespace(r.org_namespace()))
+            && !matches(&self.namespace, &r.effective_namespace(r.namespace()))
         {
             return false;
         }
-        if let Some(v) = &self.version
-            && v != r.version()
-        {
+        if !matches(&self.name, r.org_name()) && !matches(&self.name, r.name()) {
             return false;
         }
-        if let Some(k) = &self.kind
-            && k != r.kind()
-        {
-            return false;
-        }
-        let effective = |ns: &str| {
-            if ns.is_empty() {
-                "default".to_string()
-            } else {
-                ns.to_string()
-            }
-        };
-        if let Some(re) = &self.namespace
-            && !re.is_match(&effective(r.org_namespace()))
-            && !re.is_match(&effective(r.namespace()))
-        {
-            return false;
-        }
-        if let Some(re) = &self.name
-            && !re.is_match(r.org_name())
-            && !re.is_match(r.name())
+        if !matches(&self.group, r.group())
+            || !matches(&self.version, r.version())
+            || !matches(&self.kind, r.kind())
         {
             return false;
         }

@@ -1,327 +1,216 @@
 //! The builtin transformers: namespace, prefix/suffix, labels, annotations, replicas, images.
-//! Field specs follow kustomize's `api/internal/konfig/builtinpluginconsts`.
+//! Field specs follow kustomize v5.5's `api/internal/konfig/builtinpluginconsts`; they are
+//! walked by the shared `fieldspec` module.
 
 use std::collections::BTreeMap;
 
 use regex::Regex;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::fieldspec::{CreateKind, FieldSpec, fs, fs_v1, node_kind, set_entries, set_scalar};
 use super::model::{ImageSpec, ReplicaSpec};
 use super::select::Res;
 
-/// A kustomize field spec: where (which kinds, which path) a transformer writes.
-struct FieldSpec {
-    group: Option<&'static str>,
-    kind: Option<&'static str>,
-    path: &'static str,
-    create: bool,
-}
-
-const fn fs(
-    group: Option<&'static str>,
-    kind: Option<&'static str>,
-    path: &'static str,
-    create: bool,
-) -> FieldSpec {
-    FieldSpec {
-        group,
-        kind,
-        path,
-        create,
-    }
-}
-
-/// metadataLabelsFieldSpecs (= templateLabels)
+/// metadataLabelsFieldSpecs (kustomize's templateLabels).
 const METADATA_LABELS: &[FieldSpec] = &[
-    fs(None, None, "metadata/labels", true),
-    fs(
-        None,
-        Some("ReplicationController"),
+    fs("", "", "metadata/labels", true),
+    fs_v1(
+        "ReplicationController",
         "spec/template/metadata/labels",
         true,
     ),
+    fs("", "Deployment", "spec/template/metadata/labels", true),
+    fs("", "ReplicaSet", "spec/template/metadata/labels", true),
+    fs("", "DaemonSet", "spec/template/metadata/labels", true),
+    fs("apps", "StatefulSet", "spec/template/metadata/labels", true),
     fs(
-        None,
-        Some("Deployment"),
-        "spec/template/metadata/labels",
+        "apps",
+        "StatefulSet",
+        "spec/volumeClaimTemplates[]/metadata/labels",
         true,
     ),
+    fs("batch", "Job", "spec/template/metadata/labels", true),
+    fs("batch", "CronJob", "spec/jobTemplate/metadata/labels", true),
     fs(
-        None,
-        Some("ReplicaSet"),
-        "spec/template/metadata/labels",
-        true,
-    ),
-    fs(
-        None,
-        Some("DaemonSet"),
-        "spec/template/metadata/labels",
-        true,
-    ),
-    fs(
-        Some("apps"),
-        Some("StatefulSet"),
-        "spec/template/metadata/labels",
-        true,
-    ),
-    fs(
-        Some("batch"),
-        Some("Job"),
-        "spec/template/metadata/labels",
-        true,
-    ),
-    fs(
-        Some("batch"),
-        Some("CronJob"),
-        "spec/jobTemplate/metadata/labels",
-        true,
-    ),
-    fs(
-        Some("batch"),
-        Some("CronJob"),
+        "batch",
+        "CronJob",
         "spec/jobTemplate/spec/template/metadata/labels",
         true,
     ),
 ];
 
-const AFFINITY_PATHS: &[&str] = &[
-    "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
-    "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
-    "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
-    "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
-    "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels",
-];
-
-/// commonLabelFieldSpecs without the metadata ones.
+/// commonLabelFieldSpecs before the metadata ones: selectors and affinity terms.
 const SELECTOR_LABELS: &[FieldSpec] = &[
-    fs(None, Some("Service"), "spec/selector", true),
-    fs(None, Some("ReplicationController"), "spec/selector", true),
-    fs(None, Some("Deployment"), "spec/selector/matchLabels", true),
-    fs(None, Some("ReplicaSet"), "spec/selector/matchLabels", true),
-    fs(None, Some("DaemonSet"), "spec/selector/matchLabels", true),
+    fs_v1("Service", "spec/selector", true),
+    fs_v1("ReplicationController", "spec/selector", true),
+    fs("", "Deployment", "spec/selector/matchLabels", true),
+    fs("apps", "Deployment", AFFINITY_PREFERRED, false),
+    fs("apps", "Deployment", AFFINITY_REQUIRED, false),
+    fs("apps", "Deployment", ANTI_AFFINITY_PREFERRED, false),
+    fs("apps", "Deployment", ANTI_AFFINITY_REQUIRED, false),
+    fs("apps", "Deployment", TOPOLOGY_SPREAD, false),
+    fs("", "ReplicaSet", "spec/selector/matchLabels", true),
+    fs("", "DaemonSet", "spec/selector/matchLabels", true),
+    fs("apps", "StatefulSet", "spec/selector/matchLabels", true),
+    fs("apps", "StatefulSet", AFFINITY_PREFERRED, false),
+    fs("apps", "StatefulSet", AFFINITY_REQUIRED, false),
+    fs("apps", "StatefulSet", ANTI_AFFINITY_PREFERRED, false),
+    fs("apps", "StatefulSet", ANTI_AFFINITY_REQUIRED, false),
+    fs("apps", "StatefulSet", TOPOLOGY_SPREAD, false),
+    fs("batch", "Job", "spec/selector/matchLabels", false),
     fs(
-        Some("apps"),
-        Some("StatefulSet"),
-        "spec/selector/matchLabels",
-        true,
-    ),
-    fs(
-        Some("batch"),
-        Some("Job"),
-        "spec/selector/matchLabels",
-        false,
-    ),
-    fs(
-        Some("batch"),
-        Some("CronJob"),
+        "batch",
+        "CronJob",
         "spec/jobTemplate/spec/selector/matchLabels",
         false,
     ),
     fs(
-        Some("policy"),
-        Some("PodDisruptionBudget"),
+        "policy",
+        "PodDisruptionBudget",
         "spec/selector/matchLabels",
         false,
     ),
     fs(
-        Some("networking.k8s.io"),
-        Some("NetworkPolicy"),
+        "networking.k8s.io",
+        "NetworkPolicy",
         "spec/podSelector/matchLabels",
         false,
     ),
     fs(
-        Some("networking.k8s.io"),
-        Some("NetworkPolicy"),
+        "networking.k8s.io",
+        "NetworkPolicy",
         "spec/ingress/from/podSelector/matchLabels",
         false,
     ),
     fs(
-        Some("networking.k8s.io"),
-        Some("NetworkPolicy"),
+        "networking.k8s.io",
+        "NetworkPolicy",
         "spec/egress/to/podSelector/matchLabels",
         false,
     ),
-    fs(
-        Some("apps"),
-        Some("StatefulSet"),
-        "spec/volumeClaimTemplates[]/metadata/labels",
-        true,
-    ),
 ];
 
+const AFFINITY_PREFERRED: &str = "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels";
+const AFFINITY_REQUIRED: &str = "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels";
+const ANTI_AFFINITY_PREFERRED: &str = "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels";
+const ANTI_AFFINITY_REQUIRED: &str = "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels";
+const TOPOLOGY_SPREAD: &str =
+    "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels";
+
+/// commonAnnotationFieldSpecs.
 const ANNOTATIONS: &[FieldSpec] = &[
-    fs(None, None, "metadata/annotations", true),
-    fs(
-        None,
-        Some("ReplicationController"),
+    fs("", "", "metadata/annotations", true),
+    fs_v1(
+        "ReplicationController",
         "spec/template/metadata/annotations",
         true,
     ),
+    fs("", "Deployment", "spec/template/metadata/annotations", true),
+    fs("", "ReplicaSet", "spec/template/metadata/annotations", true),
+    fs("", "DaemonSet", "spec/template/metadata/annotations", true),
     fs(
-        None,
-        Some("Deployment"),
+        "",
+        "StatefulSet",
         "spec/template/metadata/annotations",
         true,
     ),
+    fs("batch", "Job", "spec/template/metadata/annotations", true),
     fs(
-        None,
-        Some("ReplicaSet"),
-        "spec/template/metadata/annotations",
-        true,
-    ),
-    fs(
-        None,
-        Some("DaemonSet"),
-        "spec/template/metadata/annotations",
-        true,
-    ),
-    fs(
-        None,
-        Some("StatefulSet"),
-        "spec/template/metadata/annotations",
-        true,
-    ),
-    fs(
-        Some("batch"),
-        Some("Job"),
-        "spec/template/metadata/annotations",
-        true,
-    ),
-    fs(
-        Some("batch"),
-        Some("CronJob"),
+        "batch",
+        "CronJob",
         "spec/jobTemplate/metadata/annotations",
         true,
     ),
     fs(
-        Some("batch"),
-        Some("CronJob"),
+        "batch",
+        "CronJob",
         "spec/jobTemplate/spec/template/metadata/annotations",
         true,
     ),
 ];
 
-fn applies(spec: &FieldSpec, r: &Res) -> bool {
-    spec.kind.is_none_or(|k| k == r.kind()) && spec.group.is_none_or(|g| g == r.group())
-}
+/// namespaceFieldSpecs besides `metadata/name` of a Namespace (done through the id).
+const NAMESPACE_FIELDS: &[FieldSpec] = &[
+    fs(
+        "apiregistration.k8s.io",
+        "APIService",
+        "spec/service/namespace",
+        true,
+    ),
+    fs(
+        "apiextensions.k8s.io",
+        "CustomResourceDefinition",
+        "spec/conversion/webhook/clientConfig/service/namespace",
+        false,
+    ),
+];
 
-/// Visits the node at `path` (segments split on `/`, sequences traversed element-wise);
-/// missing maps are created when `create`. `f` receives the final slot (Null if created).
-fn visit_path(v: &mut Value, segs: &[&str], create: bool, f: &mut dyn FnMut(&mut Value)) {
-    if let Value::Array(items) = v {
-        for item in items {
-            visit_path(item, segs, create, f);
-        }
-        return;
-    }
-    let Some((first, rest)) = segs.split_first() else {
-        f(v);
-        return;
-    };
-    let key = first.strip_suffix("[]").unwrap_or(first);
-    let Value::Object(map) = v else { return };
-    if !map.contains_key(key) {
-        if !create {
-            return;
-        }
-        let init = if rest.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(Map::new())
-        };
-        map.insert(key.to_string(), init);
-    }
-    if let Some(next) = map.get_mut(key) {
-        if next.is_null() && !rest.is_empty() {
-            if !create {
-                return;
-            }
-            *next = Value::Object(Map::new());
-        }
-        visit_path(next, rest, create, f);
-    }
-}
+/// replicasFieldSpecs.
+const REPLICAS: &[FieldSpec] = &[
+    fs("", "Deployment", "spec/replicas", true),
+    fs("", "ReplicationController", "spec/replicas", true),
+    fs("", "ReplicaSet", "spec/replicas", true),
+    fs("", "StatefulSet", "spec/replicas", true),
+];
 
-/// Splits a field-spec path on `/`, honouring `\/` as a literal slash.
-pub(crate) fn split_path(path: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut chars = path.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek() == Some(&'/') => {
-                chars.next();
-                if let Some(last) = out.last_mut() {
-                    last.push('/');
-                }
-            }
-            '/' => out.push(String::new()),
-            c => {
-                if let Some(last) = out.last_mut() {
-                    last.push(c);
-                }
-            }
-        }
-    }
-    out
-}
+/// imagesFieldSpecs (v5.5 has none for image volumes). `create` is moot: the images
+/// transformer has no kind of node to create, so these never create anything.
+const IMAGES: &[FieldSpec] = &[
+    fs("", "", "spec/containers[]/image", true),
+    fs("", "", "spec/initContainers[]/image", true),
+    fs("", "", "spec/template/spec/containers[]/image", true),
+    fs("", "", "spec/template/spec/initContainers[]/image", true),
+];
 
-fn add_entries(r: &mut Res, specs: &[FieldSpec], entries: &BTreeMap<String, String>) {
+/// Runs `specs` over `r` with the labels/annotations setter (kustomize applies one key
+/// at a time, which only matters for which error comes first).
+fn add_entries(
+    r: &mut Res,
+    specs: &[FieldSpec],
+    entries: &BTreeMap<String, String>,
+) -> Result<(), String> {
     if entries.is_empty() {
-        return;
+        return Ok(());
     }
+    let mut set = set_entries(entries);
     for spec in specs {
-        if !applies(spec, r) {
-            continue;
-        }
-        let segs: Vec<&str> = spec.path.split('/').collect();
-        visit_path(&mut r.obj, &segs, spec.create, &mut |slot| {
-            if slot.is_null() {
-                *slot = Value::Object(Map::new());
-            }
-            if let Value::Object(m) = slot {
-                for (k, v) in entries {
-                    m.insert(k.clone(), Value::from(v.clone()));
-                }
-            }
-        });
+        spec.apply(r, Some(CreateKind::Map), &mut set)?;
     }
+    Ok(())
 }
 
 /// commonLabels, or a `labels` entry with includeSelectors.
-pub(crate) fn common_labels(r: &mut Res, labels: &BTreeMap<String, String>) {
-    add_entries(r, METADATA_LABELS, labels);
-    add_entries(r, SELECTOR_LABELS, labels);
-    for p in AFFINITY_PATHS {
-        for kind in ["Deployment", "StatefulSet"] {
-            let spec = fs(Some("apps"), Some(kind), p, false);
-            add_entries(r, std::slice::from_ref(&spec), labels);
-        }
-    }
+pub(crate) fn common_labels(r: &mut Res, labels: &BTreeMap<String, String>) -> Result<(), String> {
+    add_entries(r, SELECTOR_LABELS, labels)?;
+    add_entries(r, METADATA_LABELS, labels)
 }
 
-/// A `labels` entry without includeSelectors.
+/// A `labels` entry without includeSelectors: metadata only, or also the templates.
 pub(crate) fn plain_labels(
     r: &mut Res,
     labels: &BTreeMap<String, String>,
     include_templates: bool,
-) {
+) -> Result<(), String> {
     if include_templates {
-        add_entries(r, METADATA_LABELS, labels);
-        add_entries(r, &SELECTOR_LABELS[SELECTOR_LABELS.len() - 1..], labels);
+        add_entries(r, METADATA_LABELS, labels)
     } else {
-        add_entries(r, &METADATA_LABELS[..1], labels);
+        add_entries(r, &METADATA_LABELS[..1], labels)
     }
 }
 
-pub(crate) fn common_annotations(r: &mut Res, annotations: &BTreeMap<String, String>) {
-    add_entries(r, ANNOTATIONS, annotations);
+pub(crate) fn common_annotations(
+    r: &mut Res,
+    annotations: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    add_entries(r, ANNOTATIONS, annotations)
 }
 
 /// The namespace transformer.
-pub(crate) fn namespace(r: &mut Res, ns: &str) {
+pub(crate) fn namespace(r: &mut Res, ns: &str) -> Result<(), String> {
+    r.store_previous_id();
     if r.kind() == "Namespace" && r.api_version() == "v1" {
         r.set_id(Some(ns), None);
-        return;
+        return Ok(());
     }
     if !r.cluster_scoped() {
         r.set_id(None, Some(ns));
@@ -337,28 +226,11 @@ pub(crate) fn namespace(r: &mut Res, ns: &str) {
             }
         }
     }
-    let extra: &[(&str, &str, &str, bool)] = &[
-        (
-            "apiregistration.k8s.io",
-            "APIService",
-            "spec/service/namespace",
-            true,
-        ),
-        (
-            "apiextensions.k8s.io",
-            "CustomResourceDefinition",
-            "spec/conversion/webhook/clientConfig/service/namespace",
-            false,
-        ),
-    ];
-    for (group, kind, path, create) in extra {
-        if r.group() == *group && r.kind() == *kind {
-            let segs: Vec<&str> = path.split('/').collect();
-            visit_path(&mut r.obj, &segs, *create, &mut |slot| {
-                *slot = Value::from(ns);
-            });
-        }
+    let mut set = set_scalar(Value::from(ns));
+    for spec in NAMESPACE_FIELDS {
+        spec.apply(r, Some(CreateKind::Scalar), &mut set)?;
     }
+    Ok(())
 }
 
 /// namePrefix / nameSuffix; CRDs, APIServices and Namespaces keep their names.
@@ -370,6 +242,7 @@ pub(crate) fn prefix_suffix(r: &mut Res, prefix: &str, suffix: &str) {
         return;
     }
     let new = format!("{prefix}{}{suffix}", r.name());
+    r.store_previous_id();
     r.set_id(Some(&new), None);
     if !prefix.is_empty() {
         r.prefixes.push(prefix.to_string());
@@ -379,30 +252,21 @@ pub(crate) fn prefix_suffix(r: &mut Res, prefix: &str, suffix: &str) {
     }
 }
 
-const REPLICA_KINDS: &[&str] = &[
-    "Deployment",
-    "ReplicationController",
-    "ReplicaSet",
-    "StatefulSet",
-];
-
-/// Sets `spec.replicas`; returns whether any resource matched.
-pub(crate) fn replicas(resources: &mut [Res], spec: &ReplicaSpec) -> bool {
+/// The replicas transformer for one entry: every resource that has (or had) the name and
+/// a kind of the replicas field specs; returns whether any matched.
+pub(crate) fn replicas(resources: &mut [Res], spec: &ReplicaSpec) -> Result<bool, String> {
     let mut found = false;
-    for r in resources.iter_mut() {
-        if !REPLICA_KINDS.contains(&r.kind()) {
-            continue;
+    let mut set = set_scalar(Value::from(spec.count));
+    for fspec in REPLICAS {
+        for r in resources.iter_mut() {
+            let named = r.name() == spec.name || r.prev.iter().any(|(n, _)| *n == spec.name);
+            if named && fspec.applies_to(r) {
+                found = true;
+                fspec.apply(r, Some(CreateKind::Scalar), &mut set)?;
+            }
         }
-        let named = r.name() == spec.name || r.prev.iter().any(|(n, _)| *n == spec.name);
-        if !named {
-            continue;
-        }
-        found = true;
-        visit_path(&mut r.obj, &["spec", "replicas"], true, &mut |slot| {
-            *slot = Value::from(spec.count);
-        });
     }
-    found
+    Ok(found)
 }
 
 /// A compiled `images` entry.
@@ -470,51 +334,78 @@ impl ImageRule {
         Some(out)
     }
 
-    /// Rewrites the images of one resource (CRDs are skipped).
-    pub fn apply(&self, r: &mut Res) {
+    /// Rewrites the images of one resource (CRDs are skipped), as kustomize does: its legacy
+    /// filter over every `containers`/`initContainers` list, then the images field specs.
+    /// Both run, so an image they both reach is rewritten twice (visible with `tagSuffix`).
+    pub fn apply(&self, r: &mut Res) -> Result<(), String> {
         if r.kind() == "CustomResourceDefinition" {
-            return;
+            return Ok(());
         }
-        self.walk_containers(&mut r.obj);
-        for path in [
-            "spec/volumes[]/image/reference",
-            "spec/template/spec/volumes[]/image/reference",
-        ] {
-            let segs: Vec<&str> = path.split('/').collect();
-            visit_path(&mut r.obj, &segs, false, &mut |slot| {
-                if let Some(new) = slot.as_str().and_then(|s| self.rewrite(s)) {
-                    *slot = Value::from(new);
-                }
-            });
+        self.walk_containers(&mut r.obj)
+            .map_err(|e| format!("{}: {e}", r.id_string()))?;
+        let mut set = |node: &mut Value| self.set_image(node);
+        for spec in IMAGES {
+            spec.apply(r, None, &mut set)?;
         }
+        Ok(())
     }
 
-    /// kustomize's legacy filter: any `containers`/`initContainers` sequence, anywhere.
-    fn walk_containers(&self, v: &mut Value) {
+    /// kustomize `imageTagUpdater.SetImageValue`: the image must be a scalar.
+    fn set_image(&self, node: &mut Value) -> Result<(), String> {
+        let image = match &*node {
+            Value::Object(_) | Value::Array(_) => {
+                return Err(format!(
+                    "wrong node kind: expected a scalar but got {}",
+                    node_kind(node)
+                ));
+            }
+            Value::Null => return Ok(()),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if let Some(new) = self.rewrite(&image) {
+            *node = Value::from(new);
+        }
+        Ok(())
+    }
+
+    /// kustomize's legacy filter: any `containers`/`initContainers` sequence, anywhere
+    /// (children first, like its walk).
+    fn walk_containers(&self, v: &mut Value) -> Result<(), String> {
         match v {
             Value::Object(map) => {
                 for (k, child) in map.iter_mut() {
+                    self.walk_containers(child)?;
                     if (k == "containers" || k == "initContainers")
                         && let Value::Array(items) = child
                     {
                         for c in items.iter_mut() {
-                            if let Some(img) = c.get_mut("image")
-                                && let Some(new) = img.as_str().and_then(|s| self.rewrite(s))
-                            {
-                                *img = Value::from(new);
+                            match c {
+                                Value::Object(m) => {
+                                    if let Some(img) = m.get_mut("image") {
+                                        self.set_image(img)?;
+                                    }
+                                }
+                                Value::Null => {}
+                                other => {
+                                    return Err(format!(
+                                        "an element of `{k}`: wrong node kind: expected a map but got {}",
+                                        node_kind(other)
+                                    ));
+                                }
                             }
                         }
                     }
-                    self.walk_containers(child);
                 }
             }
             Value::Array(items) => {
                 for i in items {
-                    self.walk_containers(i);
+                    self.walk_containers(i)?;
                 }
             }
             _ => {}
         }
+        Ok(())
     }
 }
 
