@@ -68,6 +68,22 @@ fn minimal(namespace: &str, nuvolaris: Value) -> Whisk {
     .expect("a Whisk")
 }
 
+/// Deletes the Whisk while its operator still runs (its finalizer must be removed), then waits.
+async fn delete_whisk(whisks: &Api<Whisk>) {
+    let uid = whisks
+        .get("controller")
+        .await
+        .expect("the Whisk")
+        .metadata
+        .uid
+        .expect("a uid");
+    whisks
+        .delete("controller", &Default::default())
+        .await
+        .expect("delete the Whisk");
+    support::wait_deleted(whisks, "controller", &uid, "the Whisk deleted").await;
+}
+
 async fn set_components(whisks: &Api<Whisk>, components: Value) {
     whisks
         .patch(
@@ -191,6 +207,7 @@ async fn an_unsupported_mode_keeps_what_runs_and_says_so() {
         Some("kept")
     );
 
+    delete_whisk(&whisks).await;
     let _ = stop.send(true);
     ns.cleanup().await;
 }
@@ -278,6 +295,8 @@ async fn a_taken_node_port_is_a_short_sentence_and_nodeports_off_fits_a_second_i
         );
     }
 
+    delete_whisk(&first_whisks).await;
+    delete_whisk(&second_whisks).await;
     let _ = stop_first.send(true);
     let _ = stop_second.send(true);
     first.cleanup().await;

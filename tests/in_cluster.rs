@@ -67,11 +67,15 @@ fn script(script: &str, args: &[&str]) -> String {
             && name != "LD_LIBRARY_PATH"
             && !ADDED_BY_CARGO.iter().any(|p| name.starts_with(p))
     });
+    // The image's binary in the dev profile unless asked otherwise: the tests need its behaviour,
+    // and a release build takes many times longer on 2 cores (tools/image/build.sh).
+    let profile = std::env::var("IMAGE_PROFILE").unwrap_or_else(|_| "dev".to_owned());
     let output = Command::new("bash")
         .arg(support::repo_root().join(script))
         .args(args)
         .env_clear()
         .envs(shell_env)
+        .env("IMAGE_PROFILE", profile)
         .current_dir(support::repo_root())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
