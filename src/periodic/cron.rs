@@ -453,6 +453,7 @@ async fn run(settings: &CronSettings, now: DateTime<Utc>) -> Result<CronReport, 
 }
 
 /// An annotation that makes no sense: skipped, with the action named.
+#[derive(Debug)]
 struct Unparsable {
     action: String,
     reason: String,
@@ -849,16 +850,14 @@ mod tests {
         );
         // unparsable: an error naming the action
         let err = scheduled_action(&doc("ns/f", cron("every day"), None), tick, since)
-            .err()
-            .expect("unparsable");
+            .expect_err("unparsable");
         assert_eq!(err.action, "ns/f");
         let err = scheduled_action(
             &doc("ns/g", json!([{"key": "cron", "value": 5}]), None),
             tick,
             since,
         )
-        .err()
-        .expect("not a string");
+        .expect_err("not a string");
         assert!(err.reason.contains("not a string"));
     }
 
