@@ -117,7 +117,8 @@ fn upload_blob(
 /// Pushes a one-layer OCI image `repository:tag`; the first refused step's status on failure.
 fn push_image(registry: &Registry, authorization: &str, repository: &str) -> Result<(), u16> {
     let layer = random_secret(4096).into_bytes();
-    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
     let layer_digest = upload_blob(registry, authorization, repository, &layer)?;
     let config_digest = upload_blob(registry, authorization, repository, config)?;
     let manifest = json!({
@@ -176,9 +177,12 @@ fn the_rendered_htpasswd_lets_the_right_password_push_and_refuses_a_wrong_one() 
     assert_eq!(pulled.status, 200, "{}", pulled.text());
 
     // the pull Secret authenticates to the same registry
-    let docker_config: Value =
-        serde_json::from_str(&secret_data(&objects, "registry-pull-secret", ".dockerconfigjson"))
-            .expect("a docker config");
+    let docker_config: Value = serde_json::from_str(&secret_data(
+        &objects,
+        "registry-pull-secret",
+        ".dockerconfigjson",
+    ))
+    .expect("a docker config");
     let auths = docker_config["auths"].as_object().expect("auths");
     assert_eq!(
         auths.keys().collect::<Vec<_>>(),
@@ -205,8 +209,8 @@ fn the_rendered_htpasswd_lets_the_right_password_push_and_refuses_a_wrong_one() 
             "the first step of the push is refused"
         );
     }
-    let anonymous = http::get(registry.address, "/v2/nuvolaris/hello/manifests/v1")
-        .expect("anonymous GET");
+    let anonymous =
+        http::get(registry.address, "/v2/nuvolaris/hello/manifests/v1").expect("anonymous GET");
     assert_eq!(anonymous.status, 401);
 }
 
@@ -222,9 +226,12 @@ fn on_kind_the_pull_secret_names_the_nodes_mirror() {
     let objects: Vec<Value> = serde_yaml_ng::Deserializer::from_str(&rendered.yaml)
         .map(|d| Value::deserialize(d).expect("YAML"))
         .collect();
-    let config: Value =
-        serde_json::from_str(&secret_data(&objects, "registry-pull-secret", ".dockerconfigjson"))
-            .expect("docker config");
+    let config: Value = serde_json::from_str(&secret_data(
+        &objects,
+        "registry-pull-secret",
+        ".dockerconfigjson",
+    ))
+    .expect("docker config");
     assert!(config["auths"]["127.0.0.1:32000"].is_object(), "{config}");
     let service = objects
         .iter()

@@ -388,11 +388,13 @@ async fn run(settings: &CronSettings, now: DateTime<Utc>) -> Result<CronReport, 
     let whisks = format!("{}whisks", settings.db_prefix);
     let mut report = CronReport::default();
 
+    // the original's selector, its `$and` written implicitly (the same Mango query, which
+    // PouchDB's Mango also runs)
     let selector = json!({
         "entityType": "action",
         "$or": [
             {"annotations": {"$elemMatch": {"key": "cron"}}},
-            {"annotations": {"$elemMatch": {"$and": [{"key": "autoexec"}, {"value": true}]}}},
+            {"annotations": {"$elemMatch": {"key": "autoexec", "value": true}}},
         ],
     });
     let fields = ["_id", "_rev", "name", "namespace", "annotations", "updated"];
