@@ -33,6 +33,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+
 use k8s_openapi::api::core::v1::Secret as KubeSecret;
 use kube::api::{DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::ApiResource;
@@ -70,8 +72,10 @@ pub const REDIS_ANNOTATION: &str = "redis_db_quota_reached";
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const MB: u64 = 1024 * 1024;
-/// Keys asked per `SCAN` step (and `MEMORY USAGE` commands per pipelined batch).
+/// Keys asked per `SCAN` step (at most as many `MEMORY USAGE` commands per pipelined batch).
 const SCAN_COUNT: &str = "1000";
+/// PostgreSQL databases changed at once (one connection each).
+const PG_CONCURRENCY: usize = 4;
 
 /// Where the Redis of the installation is.
 #[derive(Debug, Clone, PartialEq)]
@@ -609,41 +613,53 @@ async fn check_postgres(
         .iter()
         .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
         .collect();
-    let mut out = Vec::new();
-    for quota in quotas {
-        let Some(bytes) = sizes
-            .get(&quota.target)
-            .map(|b| u64::try_from(*b).unwrap_or(0))
-        else {
-            let reason = format!("database {} does not exist", quota.target);
-            out.push((quota, Err(reason)));
-            continue;
-        };
-        let over = bytes >= quota.limit_bytes;
-        let outcome = if over {
-            // re-applied while over: a role owning its tables can grant itself privileges back
-            pg_set_read_only(target, password, timeout, &quota, true)
-                .await
-                .map(|()| Usage {
-                    bytes,
-                    changed: quota.marked != Some(true),
-                })
-        } else if quota.marked == Some(true) {
-            pg_set_read_only(target, password, timeout, &quota, false)
-                .await
-                .map(|()| Usage {
-                    bytes,
-                    changed: true,
-                })
-        } else {
-            Ok(Usage {
-                bytes,
-                changed: false,
-            })
-        };
-        out.push((quota, outcome));
-    }
+    // one connection per database to change: a few at a time
+    let out = futures::stream::iter(quotas)
+        .map(|quota| {
+            let bytes = sizes
+                .get(&quota.target)
+                .map(|b| u64::try_from(*b).unwrap_or(0));
+            async move {
+                let outcome = match bytes {
+                    None => Err(format!("database {} does not exist", quota.target)),
+                    Some(bytes) => pg_enforce(target, password, timeout, &quota, bytes).await,
+                };
+                (quota, outcome)
+            }
+        })
+        .buffer_unordered(PG_CONCURRENCY)
+        .collect()
+        .await;
     Ok(out)
+}
+
+async fn pg_enforce(
+    target: &PostgresTarget,
+    password: &Secret,
+    timeout: Duration,
+    quota: &Quota,
+    bytes: u64,
+) -> Result<Usage, String> {
+    let over = bytes >= quota.limit_bytes;
+    if over {
+        // re-applied while over: a role owning its tables can grant itself privileges back
+        pg_set_read_only(target, password, timeout, quota, true).await?;
+        Ok(Usage {
+            bytes,
+            changed: quota.marked != Some(true),
+        })
+    } else if quota.marked == Some(true) {
+        pg_set_read_only(target, password, timeout, quota, false).await?;
+        Ok(Usage {
+            bytes,
+            changed: true,
+        })
+    } else {
+        Ok(Usage {
+            bytes,
+            changed: false,
+        })
+    }
 }
 
 /// A PostgreSQL identifier, quoted.
@@ -740,16 +756,18 @@ async fn check_redis(
     if let Reply::Error(e) = auth {
         return Err(fail(format!("AUTH refused: {e}")));
     }
+    let prefixes: Vec<&str> = quotas.iter().map(|q| q.target.as_str()).collect();
+    let usage = usage_by_prefix(&mut redis, &prefixes).await.map_err(fail)?;
     let mut out = Vec::new();
     for quota in quotas {
-        let outcome = redis_check_one(&mut redis, &quota).await;
+        let bytes = usage.get(quota.target.as_str()).copied().unwrap_or(0);
+        let outcome = enforce_redis(&mut redis, &quota, bytes).await;
         out.push((quota, outcome));
     }
     Ok(out)
 }
 
-async fn redis_check_one(redis: &mut Connection, quota: &Quota) -> Result<Usage, String> {
-    let bytes = prefix_usage(redis, &quota.target).await?;
+async fn enforce_redis(redis: &mut Connection, quota: &Quota, bytes: u64) -> Result<Usage, String> {
     let over = bytes >= quota.limit_bytes;
     let changed = if over {
         set_acl(redis, &quota.role, true).await?;
@@ -763,36 +781,19 @@ async fn redis_check_one(redis: &mut Connection, quota: &Quota) -> Result<Usage,
     Ok(Usage { bytes, changed })
 }
 
-/// `prefix*` as a `SCAN MATCH` glob: the prefix's own glob characters escaped.
-fn match_pattern(prefix: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(prefix.len() + 2);
-    for b in prefix.bytes() {
-        if matches!(b, b'*' | b'?' | b'[' | b']' | b'\\') {
-            out.push(b'\\');
-        }
-        out.push(b);
-    }
-    out.push(b'*');
-    out
-}
-
-/// The `MEMORY USAGE` of every key starting with `prefix`: `SCAN` by steps, each step's
-/// `MEMORY USAGE` commands pipelined (the original ran a Lua `SCAN` loop inside Redis, which
-/// blocks every other client until it ends).
-async fn prefix_usage(redis: &mut Connection, prefix: &str) -> Result<u64, String> {
-    let pattern = match_pattern(prefix);
+/// The `MEMORY USAGE` of the keys under each prefix, in one pass over the keyspace: `SCAN` by
+/// steps, the keys matched to the prefixes here, each step's `MEMORY USAGE` commands pipelined.
+/// The original ran a Lua `SCAN MATCH` loop inside Redis once per user: a walk of the whole
+/// keyspace per user, blocking every other client while it ran.
+async fn usage_by_prefix(
+    redis: &mut Connection,
+    prefixes: &[&str],
+) -> Result<HashMap<String, u64>, String> {
+    let mut usage: HashMap<String, u64> = prefixes.iter().map(|p| (p.to_string(), 0)).collect();
     let mut cursor = b"0".to_vec();
-    let mut total = 0u64;
     loop {
         let reply = redis
-            .command(&[
-                b"SCAN",
-                &cursor,
-                b"MATCH",
-                &pattern,
-                b"COUNT",
-                SCAN_COUNT.as_bytes(),
-            ])
+            .command(&[b"SCAN", &cursor, b"COUNT", SCAN_COUNT.as_bytes()])
             .await
             .map_err(|e| e.to_string())?;
         let Reply::Array(Some(parts)) = reply else {
@@ -803,30 +804,43 @@ async fn prefix_usage(redis: &mut Connection, prefix: &str) -> Result<u64, Strin
         else {
             return Err("unexpected SCAN reply".into());
         };
-        let keys: Vec<&[u8]> = keys
+        // each key with the prefixes it is under (a prefix may extend another)
+        let matched: Vec<(&[u8], Vec<&str>)> = keys
             .iter()
             .filter_map(|k| match k {
                 Reply::Bulk(Some(k)) => Some(k.as_slice()),
                 _ => None,
             })
+            .filter_map(|k| {
+                let owners: Vec<&str> = prefixes
+                    .iter()
+                    .copied()
+                    .filter(|p| k.starts_with(p.as_bytes()))
+                    .collect();
+                (!owners.is_empty()).then_some((k, owners))
+            })
             .collect();
-        if !keys.is_empty() {
-            let commands: Vec<Vec<&[u8]>> = keys
+        if !matched.is_empty() {
+            let commands: Vec<Vec<&[u8]>> = matched
                 .iter()
-                .map(|k| vec![b"MEMORY".as_slice(), b"USAGE", k])
+                .map(|(k, _)| vec![b"MEMORY".as_slice(), b"USAGE", k])
                 .collect();
-            for reply in redis.pipeline(&commands).await.map_err(|e| e.to_string())? {
-                match reply {
-                    Reply::Integer(n) => total += u64::try_from(n).unwrap_or(0),
+            let replies = redis.pipeline(&commands).await.map_err(|e| e.to_string())?;
+            for ((_, owners), reply) in matched.iter().zip(replies) {
+                let bytes = match reply {
+                    Reply::Integer(n) => u64::try_from(n).unwrap_or(0),
                     // a key deleted between SCAN and MEMORY USAGE
-                    Reply::Bulk(None) => {}
+                    Reply::Bulk(None) => 0,
                     Reply::Error(e) => return Err(format!("MEMORY USAGE: {e}")),
                     other => return Err(format!("unexpected MEMORY USAGE reply {other:?}")),
+                };
+                for owner in owners {
+                    *usage.entry((*owner).to_owned()).or_default() += bytes;
                 }
             }
         }
         if next.as_slice() == b"0" {
-            return Ok(total);
+            return Ok(usage);
         }
         cursor = next.clone();
     }
@@ -940,8 +954,7 @@ mod tests {
     }
 
     #[test]
-    fn glob_characters_of_a_prefix_are_escaped() {
-        assert_eq!(match_pattern("a*b:"), b"a\\*b:*".to_vec());
+    fn identifiers_are_quoted() {
         assert_eq!(ident("we\"ird"), "\"we\"\"ird\"");
     }
 }
