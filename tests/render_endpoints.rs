@@ -169,12 +169,20 @@ fn is_published(object: &Value) -> bool {
 #[test]
 fn every_flavour_publishes_its_endpoint_with_tls_off_and_on() {
     for flavour in FLAVOURS {
-        let (off_yaml, off) = published_objects("tests/samples/flavour-tls-off.yaml", flavour, is_published);
-        let (on_yaml, on) = published_objects("tests/samples/flavour-tls-on.yaml", flavour, is_published);
+        let (off_yaml, off) =
+            published_objects("tests/samples/flavour-tls-off.yaml", flavour, is_published);
+        let (on_yaml, on) =
+            published_objects("tests/samples/flavour-tls-on.yaml", flavour, is_published);
         let names = |objects: &[Value]| -> Vec<String> {
             let mut names: Vec<String> = objects
                 .iter()
-                .map(|o| format!("{} {}", o["kind"].as_str().unwrap_or("?"), o["metadata"]["name"].as_str().unwrap_or("?")))
+                .map(|o| {
+                    format!(
+                        "{} {}",
+                        o["kind"].as_str().unwrap_or("?"),
+                        o["metadata"]["name"].as_str().unwrap_or("?")
+                    )
+                })
                 .collect();
             names.sort();
             names
@@ -183,17 +191,34 @@ fn every_flavour_publishes_its_endpoint_with_tls_off_and_on() {
         match flavour {
             "openshift" => assert!(kinds.iter().all(|k| *k == "Route"), "{flavour}: {kinds:?}"),
             "k3s" => assert!(kinds.contains(&"Middleware"), "{flavour}: Traefik"),
-            _ => assert!(kinds.iter().all(|k| *k == "Ingress"), "{flavour}: {kinds:?}"),
+            _ => assert!(
+                kinds.iter().all(|k| *k == "Ingress"),
+                "{flavour}: {kinds:?}"
+            ),
         }
         // the registry is published on img.<apihost>; www only off kind
         let hosts: Vec<&str> = off
             .iter()
-            .filter_map(|o| o["spec"]["rules"][0]["host"].as_str().or(o["spec"]["host"].as_str()))
+            .filter_map(|o| {
+                o["spec"]["rules"][0]["host"]
+                    .as_str()
+                    .or(o["spec"]["host"].as_str())
+            })
             .collect();
-        assert!(hosts.contains(&"img.api.example.org"), "{flavour}: {hosts:?}");
-        assert_eq!(hosts.contains(&"www.api.example.org"), flavour != "kind", "{flavour}");
+        assert!(
+            hosts.contains(&"img.api.example.org"),
+            "{flavour}: {hosts:?}"
+        );
+        assert_eq!(
+            hosts.contains(&"www.api.example.org"),
+            flavour != "kind",
+            "{flavour}"
+        );
         for object in &off {
-            assert!(object["spec"].get("tls").is_none(), "{flavour}: TLS off: {object}");
+            assert!(
+                object["spec"].get("tls").is_none(),
+                "{flavour}: TLS off: {object}"
+            );
         }
         match flavour {
             // no public certificates on kind: the switch changes nothing
