@@ -86,7 +86,11 @@ fn cli(
         .output()
         .map_err(|e| format!("cannot run redis-cli: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if out.status.success() && !stdout.starts_with("ERR") && !stdout.starts_with("NOPERM") {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // redis-cli prints error replies on stdout and exits 0: `ERR …`, `NOPERM …`, `NOAUTH …`
+    let code = stdout.split_whitespace().next().unwrap_or_default();
+    let error_reply = ["ERR", "NOPERM", "NOAUTH", "WRONGPASS", "WRONGTYPE"].contains(&code);
+    if out.status.success() && !error_reply && !stderr.contains("AUTH failed") {
         Ok(stdout)
     } else {
         Err(format!(
