@@ -18,6 +18,7 @@ pub mod kustomize;
 pub mod leader;
 pub mod metrics;
 pub mod offline;
+pub mod periodic;
 pub mod render;
 pub mod secret;
 pub mod setup;

@@ -58,6 +58,10 @@ enum Command {
         #[arg(value_enum)]
         step: nuvolaris_operator::setup::SetupStep,
     },
+    /// Invoke the actions whose cron annotation is due (run by the CronJob `cron-init`).
+    Cron,
+    /// Check the WhiskUsers' quotas and enforce them (run by the CronJob `quota-checker`).
+    Quota,
 }
 
 fn main() -> ExitCode {
@@ -134,6 +138,43 @@ fn run(command: Command) -> Result<(), String> {
                 let report = step.run_from_env().await.map_err(|e| e.to_string())?;
                 println!("{report}");
                 Ok(())
+            })
+        }
+        Command::Cron => {
+            use nuvolaris_operator::periodic::{TaskSettings, cron};
+            let runtime = tokio_runtime()?;
+            runtime.block_on(async {
+                nuvolaris_operator::telemetry::init_for_setup();
+                let settings = cron::CronSettings::from_env().map_err(|e| e.to_string())?;
+                let report = cron::run_cron(&settings, chrono::Utc::now())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("{report}");
+                match report.failed {
+                    0 => Ok(()),
+                    n => Err(format!(
+                        "{n} invocations failed (the next run retries them)"
+                    )),
+                }
+            })
+        }
+        Command::Quota => {
+            use nuvolaris_operator::periodic::{TaskSettings, quota};
+            let runtime = tokio_runtime()?;
+            runtime.block_on(async {
+                nuvolaris_operator::telemetry::init_for_setup();
+                let settings = quota::QuotaSettings::from_env().map_err(|e| e.to_string())?;
+                let client = kube::Client::try_default()
+                    .await
+                    .map_err(|e| format!("cannot connect to the cluster: {e}"))?;
+                let report = quota::run_quota(&settings, client)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("{report}");
+                match report.failed {
+                    0 => Ok(()),
+                    n => Err(format!("{n} quotas could not be checked or enforced")),
+                }
             })
         }
         Command::Run(options) => {

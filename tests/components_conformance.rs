@@ -145,3 +145,19 @@ fn every_option_of_the_first_components_equals_kubectl_kustomize() {
     });
     assert_components_match_kubectl(&config_for(spec, "generic"));
 }
+
+#[test]
+fn the_platform_components_equal_kubectl_kustomize() {
+    // registry (internal, published, scheduling), TLS, cron and quota, on nginx and Traefik
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples/platform.yaml"),
+    )
+    .expect("read sample");
+    let whisk: Value = serde_yaml_ng::from_str(&sample).expect("sample is YAML");
+    let mut spec = whisk["spec"].clone();
+    spec["nuvolaris"]["affinity"] = json!(true);
+    spec["components"]["postgres"] = json!(true);
+    for flavour in ["generic", "k3s", "openshift"] {
+        assert_components_match_kubectl(&config_for(spec.clone(), flavour));
+    }
+}

@@ -1,5 +1,7 @@
 //! The apihost endpoint as rendered offline, against golden files: TLS off and on (nginx, generic
-//! cluster), Traefik on a flavour other than k3s, and OpenShift Routes. Regenerate with
+//! cluster), Traefik on a flavour other than k3s, OpenShift Routes, and every one of the nine
+//! flavours with TLS off and on where it applies (`flavour-<flavour>-tls-<on|off>.yaml`: the
+//! apihost routes, the registry's `img.<apihost>` route and the ClusterIssuer). Regenerate with
 //! `UPDATE_GOLDEN=1 cargo test --test render_endpoints` after an intended change, and review.
 
 use std::path::{Path, PathBuf};
@@ -14,11 +16,22 @@ fn repo() -> &'static Path {
 
 /// The endpoint component's objects of the offline render of `sample` for `flavour`, as YAML.
 fn endpoint_objects(sample: &str, flavour: &str) -> (String, Vec<Value>) {
+    published_objects(sample, flavour, |o| {
+        o["metadata"]["labels"]["nuvolaris.org/component"] == "endpoint"
+    })
+}
+
+/// The objects of the offline render of `sample` for `flavour` that `keep` selects, as YAML.
+fn published_objects(
+    sample: &str,
+    flavour: &str,
+    keep: impl Fn(&Value) -> bool,
+) -> (String, Vec<Value>) {
     let rendered = offline::render_file(&repo().join(sample), Some(flavour)).expect("renders");
     assert!(rendered.warnings.is_empty(), "{:?}", rendered.warnings);
     let objects: Vec<Value> = serde_yaml_ng::Deserializer::from_str(&rendered.yaml)
         .map(|doc| Value::deserialize(doc).expect("valid YAML"))
-        .filter(|o| o["metadata"]["labels"]["nuvolaris.org/component"] == "endpoint")
+        .filter(|o| keep(o))
         .collect();
     let yaml = objects
         .iter()
@@ -129,4 +142,113 @@ fn openshift_gets_routes_to_the_controller() {
         assert_eq!(route["spec"]["tls"]["termination"], "edge");
     }
     check_golden("endpoint-openshift-tls-on.yaml", &yaml);
+}
+
+const FLAVOURS: [&str; 9] = [
+    "kind",
+    "k3s",
+    "microk8s",
+    "eks",
+    "gke",
+    "aks",
+    "lks",
+    "openshift",
+    "generic",
+];
+
+/// What publishes HTTP: the endpoint's objects, the registry's route, the TLS issuer.
+fn is_published(object: &Value) -> bool {
+    let component = &object["metadata"]["labels"]["nuvolaris.org/component"];
+    let web_kind = matches!(
+        object["kind"].as_str(),
+        Some("Ingress" | "Middleware" | "Route")
+    );
+    component == "endpoint" || component == "tls" || (component == "registry" && web_kind)
+}
+
+#[test]
+fn every_flavour_publishes_its_endpoint_with_tls_off_and_on() {
+    for flavour in FLAVOURS {
+        let (off_yaml, off) =
+            published_objects("tests/samples/flavour-tls-off.yaml", flavour, is_published);
+        let (on_yaml, on) =
+            published_objects("tests/samples/flavour-tls-on.yaml", flavour, is_published);
+        let names = |objects: &[Value]| -> Vec<String> {
+            let mut names: Vec<String> = objects
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} {}",
+                        o["kind"].as_str().unwrap_or("?"),
+                        o["metadata"]["name"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect();
+            names.sort();
+            names
+        };
+        let kinds: Vec<&str> = off.iter().filter_map(|o| o["kind"].as_str()).collect();
+        match flavour {
+            "openshift" => assert!(kinds.iter().all(|k| *k == "Route"), "{flavour}: {kinds:?}"),
+            "k3s" => assert!(kinds.contains(&"Middleware"), "{flavour}: Traefik"),
+            _ => assert!(
+                kinds.iter().all(|k| *k == "Ingress"),
+                "{flavour}: {kinds:?}"
+            ),
+        }
+        // the registry is published on img.<apihost>; www only off kind
+        let hosts: Vec<&str> = off
+            .iter()
+            .filter_map(|o| {
+                o["spec"]["rules"][0]["host"]
+                    .as_str()
+                    .or(o["spec"]["host"].as_str())
+            })
+            .collect();
+        assert!(
+            hosts.contains(&"img.api.example.org"),
+            "{flavour}: {hosts:?}"
+        );
+        assert_eq!(
+            hosts.contains(&"www.api.example.org"),
+            flavour != "kind",
+            "{flavour}"
+        );
+        for object in &off {
+            assert!(
+                object["spec"].get("tls").is_none(),
+                "{flavour}: TLS off: {object}"
+            );
+        }
+        match flavour {
+            // no public certificates on kind: the switch changes nothing
+            "kind" => {
+                assert_eq!(on_yaml, off_yaml, "kind: TLS never applies");
+                check_golden("flavour-kind-tls-off.yaml", &off_yaml);
+                continue;
+            }
+            // OpenShift Routes terminate TLS at the edge (openshift-acme): no ClusterIssuer
+            "openshift" => {
+                assert!(on.iter().all(|o| o["spec"]["tls"]["termination"] == "edge"));
+                assert!(!on.iter().any(|o| o["kind"] == "ClusterIssuer"));
+            }
+            _ => {
+                let mut with_tls = names(&off);
+                with_tls.push("ClusterIssuer letsencrypt-issuer".into());
+                with_tls.sort();
+                assert_eq!(names(&on), with_tls, "{flavour}: TLS adds the issuer");
+                for object in on.iter().filter(|o| o["kind"] == "Ingress") {
+                    assert_eq!(
+                        annotation(object, "cert-manager.io/cluster-issuer"),
+                        Some("letsencrypt-issuer"),
+                        "{flavour}"
+                    );
+                    let host = &object["spec"]["rules"][0]["host"];
+                    assert_eq!(&object["spec"]["tls"][0]["hosts"][0], host, "{flavour}");
+                }
+            }
+        }
+        check_golden(&format!("flavour-{flavour}-tls-off.yaml"), &off_yaml);
+        check_golden(&format!("flavour-{flavour}-tls-on.yaml"), &on_yaml);
+    }
 }

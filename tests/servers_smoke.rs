@@ -248,6 +248,56 @@ fn registry_challenges_and_accepts_its_htpasswd_user() {
 }
 
 #[test]
+fn pouchdb_serves_documents_mango_and_local_documents() {
+    let couchdb = support::servers::PouchDb::start();
+    couchdb.create_database("smoke");
+    couchdb.bulk_write("smoke", &[serde_json::json!({"_id": "a", "n": 1})]);
+    let found = couchdb.admin_request(
+        "POST",
+        "/smoke/_find",
+        Some(&serde_json::json!({"selector": {"n": 1}, "fields": ["_id"]})),
+    );
+    assert_eq!(found.status, 200, "{}", found.text());
+    assert!(found.text().contains("\"a\""), "{}", found.text());
+    let local = couchdb.admin_request(
+        "PUT",
+        "/smoke/_local/x",
+        Some(&serde_json::json!({"k": "v"})),
+    );
+    assert!(matches!(local.status, 201 | 200), "{}", local.text());
+    assert_eq!(
+        couchdb.get("/smoke/_local/x").expect("the local document")["k"],
+        "v"
+    );
+    let wrong = http::request(
+        couchdb.address,
+        "GET",
+        "/_session",
+        &[(
+            "Authorization",
+            &Registry::basic_auth(&couchdb.admin, "wrong"),
+        )],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(wrong.status, 401, "{}", wrong.text());
+}
+
+#[test]
+fn redis_serves_its_default_user_and_acl_users() {
+    let redis = support::servers::RedisServer::start();
+    redis
+        .cli(&["ACL", "SETUSER", "u", "on", ">pw", "~u:*", "+@all"])
+        .unwrap();
+    redis.cli_as("u", "pw", &["SET", "u:k", "v"]).unwrap();
+    let refused = redis
+        .cli_as("u", "pw", &["SET", "other:k", "v"])
+        .unwrap_err();
+    assert!(refused.contains("NOPERM"), "{refused}");
+    assert!(redis.cli_as("u", "wrong", &["PING"]).is_err());
+}
+
+#[test]
 fn promtool_and_amtool_check_configs() {
     let config = "global:\n  scrape_interval: 15s\nrule_files: [rules.yml]\n\
                   scrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['127.0.0.1:9090']\n";

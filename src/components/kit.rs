@@ -19,7 +19,7 @@ use crate::config::image::split_image;
 use crate::config::{Resources, Scheduling};
 use crate::crd::ComponentId;
 use crate::kustomize::Kustomization;
-use crate::setup::SetupEnv;
+use crate::setup::{JobCommand, SetupEnv};
 use crate::{assets, render};
 
 /// A workload of the component's base, as the target of a typed patch.
@@ -291,54 +291,64 @@ impl Overlay {
     /// The Job that runs `nuvolaris-operator setup <step>` with `env`: plain values in the Job,
     /// secret ones in the generated Secret `<job>-auth-<hash>` it loads with `envFrom`. A new
     /// value changes the Secret's name, hence the Job, which is then re-created and re-run.
-    pub fn setup_job(mut self, env: &SetupEnv, image: &str) -> Overlay {
-        let step = env.step;
-        let job = step.job();
-        let secret = format!("{job}-auth");
-        let plain: Vec<Value> = env
-            .plain
-            .iter()
-            .map(|(name, value)| json!({"name": name, "value": value}))
-            .collect();
+    pub fn setup_job<C: JobCommand>(self, env: &SetupEnv<C>, image: &str) -> Overlay {
+        let job = env.step.job();
         let object = json!({
             "apiVersion": "batch/v1",
             "kind": "Job",
             "metadata": {"name": job, "labels": {"name": job}},
             "spec": {
                 "backoffLimit": 3,
-                "template": {
-                    "metadata": {
-                        "labels": {"job": job, "name": job},
-                        "annotations": {"whisks.nuvolaris.org/annotate-version": "true"},
-                    },
-                    "spec": {
-                        "restartPolicy": "Never",
-                        // it talks to the data services only, never to the API server
-                        "automountServiceAccountToken": false,
-                        "containers": [{
-                            "name": step.container(),
-                            "image": image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "args": ["setup", step.name()],
-                            "envFrom": [{"secretRef": {"name": secret}}],
-                            "env": plain,
-                            "securityContext": {
-                                "allowPrivilegeEscalation": false,
-                                "runAsNonRoot": true,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
-                        }],
-                    },
-                },
+                "template": command_pod(env, image, None, "Never"),
             },
         });
-        self.setup_jobs.push(job.to_owned());
+        let mut overlay = self.command_secret(env).object(&object);
+        overlay.setup_jobs.push(job.to_owned());
+        overlay
+    }
+
+    /// The CronJob that runs `nuvolaris-operator <command>` on `schedule` (UTC), with `env` as
+    /// [`Overlay::setup_job`] writes it. One run at a time (`Forbid`), bounded by
+    /// `deadline_seconds`; a run missed by more than a minute is skipped, the next one catches
+    /// up. `service_account`: the pod talks to the API server with it (else it gets no token).
+    pub fn cron_job<C: JobCommand>(
+        self,
+        env: &SetupEnv<C>,
+        schedule: &str,
+        deadline_seconds: u64,
+        image: &str,
+        service_account: Option<&str>,
+    ) -> Overlay {
+        let job = env.step.job();
+        let object = json!({
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": job, "labels": {"name": job}},
+            "spec": {
+                "schedule": schedule,
+                "timeZone": "Etc/UTC",
+                "concurrencyPolicy": "Forbid",
+                "startingDeadlineSeconds": 60,
+                "successfulJobsHistoryLimit": 1,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {"spec": {
+                    "backoffLimit": 2,
+                    "activeDeadlineSeconds": deadline_seconds,
+                    "template": command_pod(env, image, service_account, "OnFailure"),
+                }},
+            },
+        });
+        self.command_secret(env).object(&object)
+    }
+
+    /// The generated Secret `<job>-auth` with the secret values of `env`.
+    fn command_secret<C: JobCommand>(self, env: &SetupEnv<C>) -> Overlay {
         let secrets: Vec<(String, String)> = env
             .secret
             .iter()
             .map(|(k, v)| (k.clone(), v.expose().to_owned()))
             .collect();
-        self.secret(&secret, secrets).object(&object)
+        self.secret(&format!("{}-auth", env.step.job()), secrets)
     }
 
     /// The kustomization as assembled (for conformance tests against `kubectl kustomize`).
@@ -455,6 +465,51 @@ pub fn without_node_ports(objects: &mut [Object]) {
             }
         }
     }
+}
+
+/// The pod template of a Job running `nuvolaris-operator <args>` of `env`: the operator's own
+/// image, restricted, the secret values from `<job>-auth` (`envFrom`), the plain ones in `env`.
+/// Without a service account the pod gets no API token: it talks to the data services only.
+fn command_pod<C: JobCommand>(
+    env: &SetupEnv<C>,
+    image: &str,
+    service_account: Option<&str>,
+    restart_policy: &str,
+) -> Value {
+    let step = env.step;
+    let job = step.job();
+    let plain: Vec<Value> = env
+        .plain
+        .iter()
+        .map(|(name, value)| json!({"name": name, "value": value}))
+        .collect();
+    let mut spec = json!({
+        "restartPolicy": restart_policy,
+        "automountServiceAccountToken": service_account.is_some(),
+        "containers": [{
+            "name": step.container(),
+            "image": image,
+            "imagePullPolicy": "IfNotPresent",
+            "args": step.args(),
+            "envFrom": [{"secretRef": {"name": format!("{job}-auth")}}],
+            "env": plain,
+            "securityContext": {
+                "allowPrivilegeEscalation": false,
+                "runAsNonRoot": true,
+                "capabilities": {"drop": ["ALL"]},
+            },
+        }],
+    });
+    if let Some(account) = service_account {
+        spec["serviceAccountName"] = json!(account);
+    }
+    json!({
+        "metadata": {
+            "labels": {"job": job, "name": job},
+            "annotations": {"whisks.nuvolaris.org/annotate-version": "true"},
+        },
+        "spec": spec,
+    })
 }
 
 /// A strategic-merge patch of the pod template of `target`.

@@ -13,10 +13,13 @@ use crate::config::{Config, ConfigError, GeneratedKey, secrets};
 use crate::crd::ComponentId;
 
 pub mod couchdb;
+pub mod cron;
 pub mod endpoint;
 pub mod kit;
 pub mod openwhisk;
+pub mod quota;
 pub mod redis;
+pub mod registry;
 pub mod runtimes;
 pub mod tls;
 pub mod web;
@@ -98,9 +101,10 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         ComponentId::Openwhisk => Some(&openwhisk::Openwhisk),
         ComponentId::Endpoint => Some(&endpoint::Endpoint),
         ComponentId::Tls => Some(&tls::Tls),
-        ComponentId::Registry
-        | ComponentId::Cron
-        | ComponentId::Minio
+        ComponentId::Registry => Some(&registry::Registry),
+        ComponentId::Cron => Some(&cron::Cron),
+        ComponentId::Quota => Some(&quota::Quota),
+        ComponentId::Minio
         | ComponentId::Seaweedfs
         | ComponentId::Static
         | ComponentId::Postgres
@@ -109,7 +113,6 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         | ComponentId::Kafka
         | ComponentId::Invoker
         | ComponentId::Monitoring
-        | ComponentId::Quota
         | ComponentId::Etcd
         | ComponentId::Milvus => None,
     }

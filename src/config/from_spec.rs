@@ -8,8 +8,8 @@ use super::flavour::{self, Flavour};
 use super::image::with_tag;
 use super::secrets::{NUVOLARIS_AUTH, NUVOLARIS_PASSWORD, WHISK_SYSTEM_AUTH};
 use super::{
-    ClusterFacts, Config, ConfigError, Controller, CouchDb, Enabled, GeneratedSecrets, Publisher,
-    Redis, Runtimes, Scheduling, node_settings,
+    ClusterFacts, Config, ConfigError, Controller, CouchDb, Cron, Enabled, GeneratedSecrets,
+    Publisher, Quota, Redis, Registry, Runtimes, Scheduling, node_settings,
 };
 use crate::crd::{self, ComponentId, KubeFlavour, Whisk};
 use crate::secret::Secret;
@@ -135,6 +135,13 @@ impl Config {
             })
             .unwrap_or_else(|| OPERATOR_IMAGE.to_owned());
 
+        let registry = Registry::from_spec(
+            spec,
+            flavour,
+            &apihost,
+            secrets,
+            enabled.contains(ComponentId::Registry),
+        )?;
         Ok(Config {
             name,
             namespace,
@@ -156,6 +163,9 @@ impl Config {
             redis: Redis::from_spec(spec, secrets)?,
             controller: Controller::from_spec(spec, enabled.contains(ComponentId::Registry)),
             runtimes: Runtimes::from_spec(&nuv, facts),
+            registry,
+            cron: Cron::from_spec(spec.scheduler.as_ref(), enabled.contains(ComponentId::Cron))?,
+            quota: Quota::from_spec(spec.quota.as_ref(), enabled.contains(ComponentId::Quota))?,
             enabled,
             namespaces,
             nuvolaris_password: secrets.given_or(nuv.password.as_ref(), NUVOLARIS_PASSWORD)?,

@@ -9,23 +9,29 @@ use std::collections::BTreeMap;
 
 pub mod apihost;
 pub mod couchdb;
+pub mod cron;
 mod enabled;
 pub mod flavour;
 mod from_spec;
 pub mod image;
 pub mod openwhisk;
+pub mod quota;
 pub mod redis;
+pub mod registry;
 pub mod runtimes;
 pub mod secrets;
 pub mod tls;
 
 pub use apihost::ApiHost;
 pub use couchdb::CouchDb;
+pub use cron::Cron;
 pub use enabled::Enabled;
 pub use flavour::Flavour;
 pub use from_spec::OPERATOR_IMAGE;
 pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits};
+pub use quota::Quota;
 pub use redis::Redis;
+pub use registry::Registry;
 pub use runtimes::{RUNTIMES_CONFIGMAP, Runtimes};
 pub use secrets::{GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets, SecretShape};
 pub use tls::Tls;
@@ -106,6 +112,9 @@ pub struct Config {
     pub redis: Redis,
     pub controller: Controller,
     pub runtimes: Runtimes,
+    pub registry: Registry,
+    pub cron: Cron,
+    pub quota: Quota,
     /// OpenWhisk namespaces and their `uuid:key` auth (`spec.openwhisk.namespaces`).
     #[serde(skip)]
     pub namespaces: BTreeMap<String, Secret>,

@@ -95,7 +95,8 @@ impl JsonClient {
             .await
     }
 
-    async fn send_as(
+    /// Sends one request with the given `Authorization` header value (see [`basic_auth`]).
+    pub async fn send_as(
         &self,
         step: &str,
         method: Method,
@@ -146,7 +147,8 @@ impl JsonClient {
     }
 }
 
-fn basic_auth(user: &str, password: &Secret) -> String {
+/// `Basic <base64(user:password)>`.
+pub(crate) fn basic_auth(user: &str, password: &Secret) -> String {
     let token =
         base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
     format!("Basic {token}")

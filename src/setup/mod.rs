@@ -12,13 +12,17 @@
 //! setup command reads it back with [`SetupSettings::from_vars`]; a round-trip test per step
 //! keeps the two sides together. Secrets are held in [`Secret`], whose `Debug`/`Display` never
 //! show the value, and are never logged.
+//!
+//! The same environment mechanism serves every command of the operator's image that a Job or a
+//! CronJob runs ([`JobCommand`]): the setup steps here, and the periodic tasks of
+//! [`crate::periodic`] (`nuvolaris-operator cron`, `nuvolaris-operator quota`).
 
 pub mod actions;
 mod couchdb;
 mod design;
-mod http;
+pub(crate) mod http;
 mod redis;
-mod resp;
+pub(crate) mod resp;
 pub mod whisk_system;
 
 use std::fmt;
@@ -43,7 +47,7 @@ pub struct EnvVar {
     pub default: Option<&'static str>,
 }
 
-const fn required(name: &'static str, secret: bool) -> EnvVar {
+pub(crate) const fn required(name: &'static str, secret: bool) -> EnvVar {
     EnvVar {
         name,
         secret,
@@ -51,7 +55,7 @@ const fn required(name: &'static str, secret: bool) -> EnvVar {
     }
 }
 
-const fn optional(name: &'static str, default: &'static str) -> EnvVar {
+pub(crate) const fn optional(name: &'static str, default: &'static str) -> EnvVar {
     EnvVar {
         name,
         secret: false,
@@ -111,6 +115,37 @@ impl SetupStep {
     }
 }
 
+/// A command of the operator's image run by a Job or a CronJob: what it is called with, the name
+/// of its Job (or CronJob) and container, and the variables it reads.
+pub trait JobCommand: Copy + Eq + fmt::Debug {
+    /// The arguments of `nuvolaris-operator`, e.g. `["setup", "couchdb"]` or `["cron"]`.
+    fn args(self) -> Vec<&'static str>;
+    /// Name of the Job or CronJob (and of the generated Secret `<job>-auth-<hash>`).
+    fn job(self) -> &'static str;
+    /// Name of its container.
+    fn container(self) -> &'static str;
+    /// Every variable it reads.
+    fn variables(self) -> &'static [EnvVar];
+}
+
+impl JobCommand for SetupStep {
+    fn args(self) -> Vec<&'static str> {
+        vec!["setup", self.name()]
+    }
+
+    fn job(self) -> &'static str {
+        SetupStep::job(self)
+    }
+
+    fn container(self) -> &'static str {
+        SetupStep::container(self)
+    }
+
+    fn variables(self) -> &'static [EnvVar] {
+        SetupStep::variables(self)
+    }
+}
+
 /// The settings of one setup step, written by the operator into the Job's environment and read
 /// back by the setup command.
 pub trait SetupSettings: Sized {
@@ -128,17 +163,18 @@ pub trait SetupSettings: Sized {
     }
 }
 
-/// The environment of a setup Job: plain values (in the Job spec, in order) and secret values
-/// (in the generated Secret the Job loads with `envFrom`).
+/// The environment of a Job running `step` (a setup step, or any other [`JobCommand`]): plain
+/// values (in the Job spec, in order) and secret values (in the generated Secret the Job loads
+/// with `envFrom`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SetupEnv {
-    pub step: SetupStep,
+pub struct SetupEnv<C: JobCommand = SetupStep> {
+    pub step: C,
     pub plain: Vec<(String, String)>,
     pub secret: Vec<(String, Secret)>,
 }
 
-impl SetupEnv {
-    pub fn new(step: SetupStep) -> SetupEnv {
+impl<C: JobCommand> SetupEnv<C> {
+    pub fn new(step: C) -> SetupEnv<C> {
         SetupEnv {
             step,
             plain: Vec::new(),
@@ -147,14 +183,19 @@ impl SetupEnv {
     }
 
     /// A plain value the operator sets.
-    pub fn value(mut self, name: &str, value: impl fmt::Display) -> SetupEnv {
+    pub fn value(mut self, name: &str, value: impl fmt::Display) -> SetupEnv<C> {
         self.plain.push((name.to_owned(), value.to_string()));
         self
     }
 
     /// A tuning value, written only when it differs from the command's default, so the Job shows
     /// what was chosen.
-    pub fn tuning<T: fmt::Display + PartialEq>(self, name: &str, value: T, default: T) -> SetupEnv {
+    pub fn tuning<T: fmt::Display + PartialEq>(
+        self,
+        name: &str,
+        value: T,
+        default: T,
+    ) -> SetupEnv<C> {
         if value == default {
             self
         } else {
@@ -163,7 +204,7 @@ impl SetupEnv {
     }
 
     /// A secret value.
-    pub fn secret(mut self, name: &str, value: &Secret) -> SetupEnv {
+    pub fn secret(mut self, name: &str, value: &Secret) -> SetupEnv<C> {
         self.secret.push((name.to_owned(), value.clone()));
         self
     }
@@ -302,32 +343,32 @@ impl fmt::Display for SetupReport {
 
 /// Reads environment variables through a lookup function, so `from_env` and
 /// the tests share the parsing code without touching the process environment.
-struct Env<F: Fn(&str) -> Option<String>>(F);
+pub(crate) struct Env<F: Fn(&str) -> Option<String>>(pub(crate) F);
 
 impl<F: Fn(&str) -> Option<String>> Env<F> {
-    fn opt(&self, name: &'static str) -> Option<String> {
+    pub(crate) fn opt(&self, name: &'static str) -> Option<String> {
         (self.0)(name)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
     }
 
-    fn or(&self, name: &'static str, default: &str) -> String {
+    pub(crate) fn or(&self, name: &'static str, default: &str) -> String {
         self.opt(name).unwrap_or_else(|| default.to_string())
     }
 
-    fn required(&self, name: &'static str) -> Result<String, SetupError> {
+    pub(crate) fn required(&self, name: &'static str) -> Result<String, SetupError> {
         self.opt(name).ok_or(SetupError::MissingEnv(name))
     }
 
     /// Secrets are not trimmed: a password may legitimately end in a space.
-    fn secret(&self, name: &'static str) -> Result<Secret, SetupError> {
+    pub(crate) fn secret(&self, name: &'static str) -> Result<Secret, SetupError> {
         match (self.0)(name) {
             Some(v) if !v.is_empty() => Ok(Secret::new(v)),
             _ => Err(SetupError::MissingEnv(name)),
         }
     }
 
-    fn seconds(&self, name: &'static str, default: u64) -> Result<Duration, SetupError> {
+    pub(crate) fn seconds(&self, name: &'static str, default: u64) -> Result<Duration, SetupError> {
         match self.opt(name) {
             None => Ok(Duration::from_secs(default)),
             Some(v) => {
@@ -341,7 +382,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
-    fn boolean(&self, name: &'static str, default: bool) -> Result<bool, SetupError> {
+    pub(crate) fn boolean(&self, name: &'static str, default: bool) -> Result<bool, SetupError> {
         match self.opt(name).map(|v| v.to_ascii_lowercase()) {
             None => Ok(default),
             Some(v) if matches!(v.as_str(), "true" | "1" | "yes") => Ok(true),
@@ -356,18 +397,18 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 
 /// Truncated exponential backoff used while waiting for a service to come up:
 /// 100 ms, 200 ms, … capped at 2 s, never past the deadline.
-struct Backoff {
+pub(crate) struct Backoff {
     next: Duration,
     deadline: tokio::time::Instant,
 }
 
 impl Backoff {
-    fn new(total: Duration) -> Self {
+    pub(crate) fn new(total: Duration) -> Self {
         Self::until(tokio::time::Instant::now() + total)
     }
 
     /// A backoff that stops at an absolute deadline (shared by several steps).
-    fn until(deadline: tokio::time::Instant) -> Self {
+    pub(crate) fn until(deadline: tokio::time::Instant) -> Self {
         Backoff {
             next: Duration::from_millis(100),
             deadline,
@@ -375,7 +416,7 @@ impl Backoff {
     }
 
     /// Sleeps before the next attempt; false when the deadline has passed.
-    async fn wait(&mut self) -> bool {
+    pub(crate) async fn wait(&mut self) -> bool {
         let now = tokio::time::Instant::now();
         if now >= self.deadline {
             return false;
@@ -388,7 +429,7 @@ impl Backoff {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// `from_vars(to_env(x)) == x`, and every variable written is one the step declares, with
@@ -399,7 +440,18 @@ mod tests {
     {
         let env = settings.to_env();
         assert_eq!(env.step, S::STEP);
-        let declared = S::STEP.variables();
+        assert_env_round_trip(settings, &env, S::from_vars);
+    }
+
+    /// What [`assert_round_trip`] checks, for any [`JobCommand`]'s settings: every variable
+    /// written is declared with the right secrecy, and `read(env)` gives `settings` back.
+    pub(crate) fn assert_env_round_trip<C, S, R>(settings: &S, env: &SetupEnv<C>, read: R)
+    where
+        C: JobCommand,
+        S: PartialEq + fmt::Debug,
+        R: Fn(Vec<(String, String)>) -> Result<S, SetupError>,
+    {
+        let declared = env.step.variables();
         for (name, secret) in env
             .plain
             .iter()
@@ -409,11 +461,11 @@ mod tests {
             let var = declared
                 .iter()
                 .find(|v| v.name == name || (name.starts_with(v.name) && v.name.ends_with('_')))
-                .unwrap_or_else(|| panic!("{name} is not a variable of {:?}", S::STEP));
+                .unwrap_or_else(|| panic!("{name} is not a variable of {:?}", env.step));
             assert_eq!(var.secret, secret, "{name}: secrecy");
         }
-        let back = S::from_vars(env.vars()).expect("the written environment reads back");
-        assert_eq!(&back, settings, "round trip of {:?}", S::STEP);
+        let back = read(env.vars()).expect("the written environment reads back");
+        assert_eq!(&back, settings, "round trip of {:?}", env.step);
     }
 
     #[test]

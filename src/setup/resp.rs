@@ -81,6 +81,28 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Sends several commands in one write and reads their replies in order (one round trip;
+    /// the timeout covers the whole batch).
+    pub async fn pipeline(&mut self, commands: &[Vec<&[u8]>]) -> Result<Vec<Reply>, RespError> {
+        let mut frame = Vec::new();
+        for args in commands {
+            frame.extend(encode_command(args));
+        }
+        let timeout = self.timeout;
+        tokio::time::timeout(timeout, async {
+            self.stream.get_mut().write_all(&frame).await?;
+            let mut replies = Vec::with_capacity(commands.len());
+            for _ in commands {
+                replies.push(read_reply(&mut self.stream, 0).await?);
+            }
+            Ok(replies)
+        })
+        .await
+        .map_err(|_| RespError::Timeout(timeout))?
+    }
+}
+
 pub(crate) fn encode_command(args: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
     out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());

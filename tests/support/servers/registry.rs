@@ -22,15 +22,22 @@ impl Registry {
     /// Starts the registry with one htpasswd user; waits until `GET /v2/` answers 401
     /// with a Basic challenge.
     pub fn start() -> Registry {
-        let bin = testdep("registry");
-        let dir = server_dir("registry");
-        let address = loopback(free_port());
         let user = "nuvolaris".to_string();
         let password = random_secret(20);
         // Cost 5: the registry verifies on every request; the minimum keeps tests fast.
         let hash = bcrypt::hash(&password, 5).unwrap_or_else(|e| panic!("bcrypt: {e}"));
-        let htpasswd = dir.path().join("htpasswd");
-        write_file(&htpasswd, format!("{user}:{hash}\n"));
+        Registry::start_with_htpasswd(user.clone(), password, &format!("{user}:{hash}\n"))
+    }
+
+    /// Starts the registry with `htpasswd` as its password file (e.g. the one the operator
+    /// renders); `user` and `password` are what [`Registry::get_authenticated`] sends.
+    pub fn start_with_htpasswd(user: String, password: String, htpasswd: &str) -> Registry {
+        let bin = testdep("registry");
+        let dir = server_dir("registry");
+        let address = loopback(free_port());
+        let htpasswd_path = dir.path().join("htpasswd");
+        write_file(&htpasswd_path, htpasswd);
+        let htpasswd = htpasswd_path;
         let config = dir.path().join("config.yml");
         let d = dir.path().display();
         write_file(
