@@ -150,6 +150,8 @@ async fn platform_services_appear_are_pruned_when_disabled_and_the_issuer_goes_w
         ("tls", "on"),
         ("cron", "on"),
         ("quota", "on"),
+        // redis (the quota checker's store) too: Ready needs every enabled component
+        ("redis", "on"),
     ];
     let ready = wait_for(
         &whisks,
