@@ -17,6 +17,7 @@ pub mod openwhisk;
 pub mod redis;
 pub mod runtimes;
 pub mod secrets;
+pub mod storage;
 pub mod tls;
 
 pub use apihost::ApiHost;
