@@ -15,9 +15,13 @@ use crate::crd::ComponentId;
 pub mod couchdb;
 pub mod endpoint;
 pub mod kit;
+pub mod minio;
+pub mod object_store;
 pub mod openwhisk;
 pub mod redis;
 pub mod runtimes;
+pub mod seaweedfs;
+pub mod static_content;
 pub mod tls;
 pub mod web;
 
@@ -98,11 +102,11 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         ComponentId::Openwhisk => Some(&openwhisk::Openwhisk),
         ComponentId::Endpoint => Some(&endpoint::Endpoint),
         ComponentId::Tls => Some(&tls::Tls),
+        ComponentId::Minio => Some(&minio::Minio),
+        ComponentId::Seaweedfs => Some(&seaweedfs::Seaweedfs),
+        ComponentId::Static => Some(&static_content::StaticContent),
         ComponentId::Registry
         | ComponentId::Cron
-        | ComponentId::Minio
-        | ComponentId::Seaweedfs
-        | ComponentId::Static
         | ComponentId::Postgres
         | ComponentId::Mongodb
         | ComponentId::Zookeeper

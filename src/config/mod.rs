@@ -13,9 +13,11 @@ mod enabled;
 pub mod flavour;
 mod from_spec;
 pub mod image;
+pub mod minio;
 pub mod openwhisk;
 pub mod redis;
 pub mod runtimes;
+pub mod seaweedfs;
 pub mod secrets;
 pub mod storage;
 pub mod tls;
@@ -25,9 +27,11 @@ pub use couchdb::CouchDb;
 pub use enabled::Enabled;
 pub use flavour::Flavour;
 pub use from_spec::OPERATOR_IMAGE;
+pub use minio::Minio;
 pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits};
 pub use redis::Redis;
 pub use runtimes::{RUNTIMES_CONFIGMAP, Runtimes};
+pub use seaweedfs::Seaweedfs;
 pub use secrets::{GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets, SecretShape};
 pub use tls::Tls;
 
@@ -107,6 +111,8 @@ pub struct Config {
     pub redis: Redis,
     pub controller: Controller,
     pub runtimes: Runtimes,
+    pub minio: Minio,
+    pub seaweedfs: Seaweedfs,
     /// OpenWhisk namespaces and their `uuid:key` auth (`spec.openwhisk.namespaces`).
     #[serde(skip)]
     pub namespaces: BTreeMap<String, Secret>,
@@ -169,6 +175,26 @@ impl Config {
     /// Whether the spec enables `component`.
     pub fn enabled(&self, component: ComponentId) -> bool {
         self.enabled.contains(component)
+    }
+
+    /// The enabled object store (MinIO or SeaweedFS; the spec cannot enable both).
+    pub fn object_store(&self) -> Option<storage::ObjectStore> {
+        use storage::{ObjectStore, Provider};
+        if self.enabled(ComponentId::Minio) {
+            Some(ObjectStore::new(
+                Provider::Minio,
+                minio::SERVICE,
+                &self.namespace,
+            ))
+        } else if self.enabled(ComponentId::Seaweedfs) {
+            Some(ObjectStore::new(
+                Provider::Seaweedfs,
+                seaweedfs::SERVICE,
+                &self.namespace,
+            ))
+        } else {
+            None
+        }
     }
 }
 
