@@ -1,6 +1,8 @@
-//! Offline render of the minimal CR: how long the operator's whole render step takes (spec →
-//! config → templates → kustomize overlays for every component), and the offline admission
-//! `render -f` runs first (schema and CEL rules, `crd::validate`). Prints figures; asserts nothing.
+//! Offline render of the minimal CR and of the storage CRs (MinIO or SeaweedFS with the static
+//! web server, `tests/samples/storage-*.yaml`): how long the operator's whole render step takes
+//! (spec → config → templates → kustomize overlays for every component), and the offline
+//! admission `render -f` runs first (schema and CEL rules, `crd::validate`). Prints figures;
+//! asserts nothing.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -9,7 +11,15 @@ use nuvolaris_operator::crd::{Whisk, validate};
 use nuvolaris_operator::offline;
 
 fn main() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/samples/minimal.yaml");
+    let text = render_figures("deploy/samples/minimal.yaml");
+    render_figures("tests/samples/storage-minio.yaml");
+    render_figures("tests/samples/storage-seaweedfs.yaml");
+    admission_figures(&text);
+}
+
+/// Renders the CR of `sample` (on kind) and prints the times; returns the CR's text.
+fn render_figures(sample: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(sample);
     let text = std::fs::read_to_string(&path).expect("read the sample CR");
     let whisk: Whisk = serde_yaml_ng::from_str(&text).expect("the sample is a Whisk");
 
@@ -31,7 +41,7 @@ fn main() {
         .collect();
     times.sort();
     let mean = times.iter().sum::<Duration>() / runs;
-    println!("render of deploy/samples/minimal.yaml ({objects} objects, 5 components)");
+    println!("render of {sample} ({objects} objects)");
     println!(
         "  first render (cold templates): {:.2} ms",
         cold.as_secs_f64() * 1e3
@@ -43,8 +53,12 @@ fn main() {
         times[times.len() * 95 / 100].as_secs_f64() * 1e3,
         times[0].as_secs_f64() * 1e3
     );
+    text
+}
 
-    // the admission of the same CR (the first call compiles the CEL rules)
+/// The admission of a CR (the first call compiles the CEL rules).
+fn admission_figures(text: &str) {
+    let runs = 200;
     let document: serde_json::Value = serde_yaml_ng::from_str(&text).expect("the sample as JSON");
     let first = Instant::now();
     validate::admit(&document).expect("the sample is admitted");
@@ -58,7 +72,7 @@ fn main() {
         .collect();
     times.sort();
     let mean = times.iter().sum::<Duration>() / runs;
-    println!("offline admission of the same CR (schema + CEL rules)");
+    println!("offline admission of deploy/samples/minimal.yaml (schema + CEL rules)");
     println!(
         "  first (compiles the CEL rules): {:.2} ms; {runs} more: mean {:.3} ms, median {:.3} ms",
         cold.as_secs_f64() * 1e3,
