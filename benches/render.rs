@@ -59,7 +59,7 @@ fn render_figures(sample: &str) -> String {
 /// The admission of a CR (the first call compiles the CEL rules).
 fn admission_figures(text: &str) {
     let runs = 200;
-    let document: serde_json::Value = serde_yaml_ng::from_str(&text).expect("the sample as JSON");
+    let document: serde_json::Value = serde_yaml_ng::from_str(text).expect("the sample as JSON");
     let first = Instant::now();
     validate::admit(&document).expect("the sample is admitted");
     let cold = first.elapsed();
