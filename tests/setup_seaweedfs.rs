@@ -184,3 +184,40 @@ async fn a_new_password_and_quota_are_applied_and_others_identities_stay() {
     let admin = s3::list_buckets(weed.s3, &weed.admin).expect("the admin identity still works");
     assert!(admin.contains(&"nuvolaris-web".to_owned()), "{admin:?}");
 }
+
+/// SeaweedFS as the operator deploys it, with no identity at all: the gateway accepts every
+/// request until the setup stores the first identity, and from then on only signed ones.
+#[tokio::test]
+async fn on_a_server_without_identities_the_setup_turns_authentication_on() {
+    let weed = Seaweedfs::start_without_identities();
+    let open = http::request(weed.s3, "PUT", "/before", &[], b"").expect("PUT");
+    assert_eq!(open.status, 200, "no identity: anyone may create a bucket");
+    let report = run(config(&weed, USER_KEY, 1024)).await;
+    assert_eq!(
+        report.outcome_of("identity nuvolaris"),
+        Some(Outcome::Created)
+    );
+    assert_eq!(
+        report.outcome_of("bucket nuvolaris-data"),
+        Some(Outcome::Created)
+    );
+
+    let anonymous = http::request(weed.s3, "PUT", "/nuvolaris-data/x", &[], b"x").expect("PUT");
+    assert_eq!(
+        anonymous.status, 403,
+        "an identity exists: anonymous writes are refused"
+    );
+    let index = http::get(weed.s3, "/nuvolaris-web/index.html").expect("GET");
+    assert_eq!(index.status, 200, "{}", index.text());
+    let put = s3::request(
+        weed.s3,
+        &user(USER_KEY),
+        "PUT",
+        "/nuvolaris-data/y",
+        &[],
+        b"y",
+    )
+    .expect("PUT");
+    assert_eq!(put.status, 200, "{}", put.text());
+    assert!(run(config(&weed, USER_KEY, 1024)).await.is_unchanged());
+}

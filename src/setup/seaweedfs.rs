@@ -13,7 +13,8 @@
 //! 3. `index.html` in the web bucket, uploaded once (the original posted it to the filer).
 //!
 //! With no identity at all SeaweedFS's S3 gateway accepts every request; the first identity
-//! written turns authentication on. Each step reads first and writes only what differs.
+//! written turns authentication on: the setup goes on only once the gateway refuses the user's
+//! key with a wrong secret. Each step reads first and writes only what differs.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -231,14 +232,31 @@ pub async fn run_seaweedfs_setup(cfg: SeaweedfsSetupConfig) -> Result<SetupRepor
     let outcome = ensure_identity(&filer, ANONYMOUS, None, &anonymous_actions).await?;
     report.record(format!("identity {ANONYMOUS}"), outcome);
 
-    // The gateway reloads identities shortly after the filer has them.
+    // The gateway reloads identities shortly after the filer has them. Until then a gateway
+    // that had no identity accepts any signature, so the user's key signing is not enough:
+    // the same key with a wrong secret must be refused too (authentication is on).
+    let wrong_secret = S3Credentials::new(
+        cfg.user.access_key.clone(),
+        Secret::new(format!("{}-wrong", cfg.user.secret_key.expose())),
+    );
+    let impostor = S3Client::new(&cfg.s3_url, wrong_secret, cfg.timeout)?;
     wait_for("seaweedfs s3", &cfg.s3_url, cfg.wait, || async {
         match s3.list_buckets().await {
-            Ok(_) => Ok(Probe::Ready),
-            Err(e) if is_transport(&e) || is_key_refused(&e) => Ok(Probe::NotYet(format!(
-                "{} not accepted yet: {e}",
-                cfg.user.access_key
-            ))),
+            Ok(_) => {}
+            Err(e) if is_transport(&e) || is_key_refused(&e) => {
+                return Ok(Probe::NotYet(format!(
+                    "{} not accepted yet: {e}",
+                    cfg.user.access_key
+                )));
+            }
+            Err(e) => return Err(e),
+        }
+        match impostor.list_buckets().await {
+            Err(e) if is_key_refused(&e) => Ok(Probe::Ready),
+            Ok(_) => Ok(Probe::NotYet(
+                "a wrong secret is still accepted: authentication not on yet".to_owned(),
+            )),
+            Err(e) if is_transport(&e) => Ok(Probe::NotYet(e.to_string())),
             Err(e) => Err(e),
         }
     })
