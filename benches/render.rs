@@ -1,5 +1,6 @@
-//! Offline render of the minimal CR and of the platform sample (`tests/samples/platform.yaml`:
-//! registry, TLS, cron and quota on as well): how long the operator's whole render step takes
+//! Offline render of the minimal CR, of the platform sample (`tests/samples/platform.yaml`:
+//! registry, TLS, cron and quota on as well) and of the storage samples (MinIO or SeaweedFS with
+//! the static web server, `tests/samples/storage-*.yaml`): how long the operator's whole render step takes
 //! (spec → config → templates → kustomize overlays for every component), and the offline
 //! admission `render -f` runs first (schema and CEL rules, `crd::validate`). Prints figures;
 //! asserts nothing.
@@ -15,6 +16,14 @@ fn main() {
     measure_render(
         "tests/samples/platform.yaml",
         "9 components: + registry, TLS, cron, quota; the first render hashes the registry password with bcrypt",
+    );
+    measure_render(
+        "tests/samples/storage-minio.yaml",
+        "MinIO and the static web server",
+    );
+    measure_render(
+        "tests/samples/storage-seaweedfs.yaml",
+        "SeaweedFS and the static web server",
     );
     let runs = 200;
 

@@ -161,3 +161,21 @@ fn the_platform_components_equal_kubectl_kustomize() {
         assert_components_match_kubectl(&config_for(spec.clone(), flavour));
     }
 }
+
+#[test]
+fn the_storage_components_equal_kubectl_kustomize() {
+    // a standalone claim, a generated ConfigMap, pod security and scheduling of a Deployment,
+    // routes with TLS; then SeaweedFS on k3s (Traefik middlewares)
+    let minio = json!({
+        "components": { "minio": true, "static": true, "tls": true },
+        "nuvolaris": { "affinity": true, "tolerations": true, "apihost": "api.example.org", "storageclass": "fast" },
+        "minio": { "volume-size": 7, "ingress": { "s3-enabled": true, "console-enabled": true } },
+    });
+    assert_components_match_kubectl(&config_for(minio, "generic"));
+    let seaweedfs = json!({
+        "components": { "seaweedfs": true, "static": true },
+        "nuvolaris": { "apihost": "api.example.org" },
+        "seaweedfs": { "default-bucket-quota": 10, "ingress": { "s3-enabled": true, "console-enabled": true } },
+    });
+    assert_components_match_kubectl(&config_for(seaweedfs, "k3s"));
+}

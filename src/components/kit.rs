@@ -72,6 +72,21 @@ pub struct VolumeClaim {
     pub storage_class: Option<String>,
 }
 
+/// A standalone PersistentVolumeClaim mounted into one container of a Deployment or a
+/// StatefulSet (for StatefulSets with one claim per replica, see [`VolumeClaim`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The PersistentVolumeClaim's name (the original's, e.g. `minio-pv-claim`).
+    pub name: &'static str,
+    /// The pod volume that holds it.
+    pub volume: &'static str,
+    pub container: Container,
+    pub mount_path: &'static str,
+    pub size_gi: u32,
+    /// `None`: the cluster's default storage class.
+    pub storage_class: Option<String>,
+}
+
 /// One component's kustomization.
 pub struct Overlay {
     component: ComponentId,
@@ -148,6 +163,23 @@ impl Overlay {
             self.kustomization =
                 self.kustomization
                     .secret_literal(name, key.as_ref(), value.as_ref());
+        }
+        self
+    }
+
+    /// A generated ConfigMap with a content-hash name suffix; like [`Overlay::secret`],
+    /// references in the overlay's workloads follow the hashed name, so a change rolls the pods.
+    pub fn config_map<K: AsRef<str>, V: AsRef<str>>(
+        mut self,
+        name: &str,
+        entries: impl IntoIterator<Item = (K, V)>,
+    ) -> Overlay {
+        for (key, value) in entries {
+            self.kustomization = self.kustomization.config_map_file(
+                name,
+                key.as_ref(),
+                value.as_ref().as_bytes().to_vec(),
+            );
         }
         self
     }
@@ -286,6 +318,37 @@ impl Overlay {
         );
         patch["spec"]["volumeClaimTemplates"] = json!([{"metadata": {"name": pvc}, "spec": spec}]);
         Ok(self.strategic(patch))
+    }
+
+    /// A standalone volume claim, with the pod volume and mount that use it. The claim is
+    /// applied like any object but never pruned nor owned by the Whisk (see `apply`): its
+    /// data outlives the component.
+    pub fn claim(self, claim: &Claim) -> Result<Overlay, RenderError> {
+        self.check_container(claim.container)?;
+        let mut spec = json!({
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": format!("{}Gi", claim.size_gi)}},
+        });
+        if let Some(class) = &claim.storage_class {
+            spec["storageClassName"] = json!(class);
+        }
+        let pvc = json!({
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": claim.name},
+            "spec": spec,
+        });
+        let patch = workload_patch(
+            claim.container.workload,
+            json!({
+                "volumes": [{"name": claim.volume, "persistentVolumeClaim": {"claimName": claim.name}}],
+                "containers": [{
+                    "name": claim.container.name,
+                    "volumeMounts": [{"name": claim.volume, "mountPath": claim.mount_path}],
+                }],
+            }),
+        );
+        Ok(self.object(&pvc).strategic(patch))
     }
 
     /// The Job that runs `nuvolaris-operator setup <step>` with `env`: plain values in the Job,
@@ -574,6 +637,55 @@ mod tests {
             json!({"kind": "Service", "spec": {"type": "ClusterIP", "ports": [{"port": 1}]}})
         );
         assert_eq!(objects[1], untouched);
+    }
+
+    #[test]
+    fn a_standalone_claim_is_mounted_where_asked() {
+        let claim = Claim {
+            name: "data-claim",
+            volume: "data",
+            container: Workload::stateful_set("couchdb").container("couchdb"),
+            mount_path: "/data",
+            size_gi: 3,
+            storage_class: Some("fast".into()),
+        };
+        let objects = overlay()
+            .claim(&claim)
+            .expect("claim")
+            .build()
+            .expect("builds")
+            .objects;
+        let pvc = objects
+            .iter()
+            .find(|o| o["kind"] == "PersistentVolumeClaim")
+            .expect("the claim");
+        assert_eq!(pvc["metadata"]["name"], "data-claim");
+        assert_eq!(pvc["spec"]["resources"]["requests"]["storage"], "3Gi");
+        assert_eq!(pvc["spec"]["storageClassName"], "fast");
+        let sts = objects
+            .iter()
+            .find(|o| o["kind"] == "StatefulSet")
+            .expect("sts");
+        let pod = &sts["spec"]["template"]["spec"];
+        assert!(pod["volumes"].as_array().expect("volumes").iter().any(
+            |v| v["name"] == "data" && v["persistentVolumeClaim"]["claimName"] == "data-claim"
+        ));
+        let mounts = pod["containers"][0]["volumeMounts"]
+            .as_array()
+            .expect("mounts");
+        assert!(
+            mounts
+                .iter()
+                .any(|m| m["name"] == "data" && m["mountPath"] == "/data")
+        );
+        let wrong = Claim {
+            container: Workload::stateful_set("couchdb").container("nope"),
+            ..claim
+        };
+        assert!(
+            overlay().claim(&wrong).is_err(),
+            "a missing container is a defect"
+        );
     }
 
     #[test]

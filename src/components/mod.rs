@@ -16,11 +16,15 @@ pub mod couchdb;
 pub mod cron;
 pub mod endpoint;
 pub mod kit;
+pub mod minio;
+pub mod object_store;
 pub mod openwhisk;
 pub mod quota;
 pub mod redis;
 pub mod registry;
 pub mod runtimes;
+pub mod seaweedfs;
+pub mod static_content;
 pub mod tls;
 pub mod web;
 
@@ -104,10 +108,10 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         ComponentId::Registry => Some(&registry::Registry),
         ComponentId::Cron => Some(&cron::Cron),
         ComponentId::Quota => Some(&quota::Quota),
-        ComponentId::Minio
-        | ComponentId::Seaweedfs
-        | ComponentId::Static
-        | ComponentId::Postgres
+        ComponentId::Minio => Some(&minio::Minio),
+        ComponentId::Seaweedfs => Some(&seaweedfs::Seaweedfs),
+        ComponentId::Static => Some(&static_content::StaticContent),
+        ComponentId::Postgres
         | ComponentId::Mongodb
         | ComponentId::Zookeeper
         | ComponentId::Kafka

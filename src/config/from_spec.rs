@@ -8,8 +8,8 @@ use super::flavour::{self, Flavour};
 use super::image::with_tag;
 use super::secrets::{NUVOLARIS_AUTH, NUVOLARIS_PASSWORD, WHISK_SYSTEM_AUTH};
 use super::{
-    ClusterFacts, Config, ConfigError, Controller, CouchDb, Cron, Enabled, GeneratedSecrets,
-    Publisher, Quota, Redis, Registry, Runtimes, Scheduling, node_settings,
+    ClusterFacts, Config, ConfigError, Controller, CouchDb, Cron, Enabled, GeneratedSecrets, Minio,
+    Publisher, Quota, Redis, Registry, Runtimes, Scheduling, Seaweedfs, node_settings,
 };
 use crate::crd::{self, ComponentId, KubeFlavour, Whisk};
 use crate::secret::Secret;
@@ -142,6 +142,19 @@ impl Config {
             secrets,
             enabled.contains(ComponentId::Registry),
         )?;
+        let minio = Minio::from_spec(
+            spec,
+            &apihost,
+            enabled.contains(ComponentId::Minio),
+            secrets,
+        )?;
+        let seaweedfs = Seaweedfs::from_spec(
+            spec,
+            &apihost,
+            enabled.contains(ComponentId::Seaweedfs),
+            secrets,
+        )?;
+
         Ok(Config {
             name,
             namespace,
@@ -152,7 +165,6 @@ impl Config {
             publisher,
             tls,
             acme: super::Tls::from_spec(spec.tls.as_ref(), enabled.contains(ComponentId::Tls))?,
-            apihost,
             scheduling: Scheduling {
                 affinity: nuv.affinity.unwrap_or(false),
                 tolerations: nuv.tolerations.unwrap_or(false),
@@ -166,6 +178,9 @@ impl Config {
             registry,
             cron: Cron::from_spec(spec.scheduler.as_ref(), enabled.contains(ComponentId::Cron))?,
             quota: Quota::from_spec(spec.quota.as_ref(), enabled.contains(ComponentId::Quota))?,
+            apihost,
+            minio,
+            seaweedfs,
             enabled,
             namespaces,
             nuvolaris_password: secrets.given_or(nuv.password.as_ref(), NUVOLARIS_PASSWORD)?,
@@ -217,13 +232,16 @@ mod tests {
 
     use super::*;
     use crate::config::{
-        CONTROLLER_IMAGE, CONTROLLER_TAG, GeneratedKey, NodeFacts, couchdb, redis, secrets,
+        CONTROLLER_IMAGE, CONTROLLER_TAG, GeneratedKey, NodeFacts, couchdb, minio, redis,
+        seaweedfs, secrets,
     };
 
     fn all_keys() -> Vec<GeneratedKey> {
         let mut keys = secrets::CORE_KEYS.to_vec();
         keys.extend(couchdb::GENERATED);
         keys.extend(redis::GENERATED);
+        keys.extend(minio::GENERATED);
+        keys.extend(seaweedfs::GENERATED);
         keys
     }
 

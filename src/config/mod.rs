@@ -14,12 +14,15 @@ mod enabled;
 pub mod flavour;
 mod from_spec;
 pub mod image;
+pub mod minio;
 pub mod openwhisk;
 pub mod quota;
 pub mod redis;
 pub mod registry;
 pub mod runtimes;
+pub mod seaweedfs;
 pub mod secrets;
+pub mod storage;
 pub mod tls;
 
 pub use apihost::ApiHost;
@@ -28,11 +31,13 @@ pub use cron::Cron;
 pub use enabled::Enabled;
 pub use flavour::Flavour;
 pub use from_spec::OPERATOR_IMAGE;
+pub use minio::Minio;
 pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits};
 pub use quota::Quota;
 pub use redis::Redis;
 pub use registry::Registry;
 pub use runtimes::{RUNTIMES_CONFIGMAP, Runtimes};
+pub use seaweedfs::Seaweedfs;
 pub use secrets::{GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets, SecretShape};
 pub use tls::Tls;
 
@@ -115,6 +120,8 @@ pub struct Config {
     pub registry: Registry,
     pub cron: Cron,
     pub quota: Quota,
+    pub minio: Minio,
+    pub seaweedfs: Seaweedfs,
     /// OpenWhisk namespaces and their `uuid:key` auth (`spec.openwhisk.namespaces`).
     #[serde(skip)]
     pub namespaces: BTreeMap<String, Secret>,
@@ -177,6 +184,26 @@ impl Config {
     /// Whether the spec enables `component`.
     pub fn enabled(&self, component: ComponentId) -> bool {
         self.enabled.contains(component)
+    }
+
+    /// The enabled object store (MinIO or SeaweedFS; the spec cannot enable both).
+    pub fn object_store(&self) -> Option<storage::ObjectStore> {
+        use storage::{ObjectStore, Provider};
+        if self.enabled(ComponentId::Minio) {
+            Some(ObjectStore::new(
+                Provider::Minio,
+                minio::SERVICE,
+                &self.namespace,
+            ))
+        } else if self.enabled(ComponentId::Seaweedfs) {
+            Some(ObjectStore::new(
+                Provider::Seaweedfs,
+                seaweedfs::SERVICE,
+                &self.namespace,
+            ))
+        } else {
+            None
+        }
     }
 }
 

@@ -1,7 +1,8 @@
-//! A minimal JSON-over-HTTP client with basic auth, over hyper-util (already
-//! in the dependency tree through kube; reqwest would add a second HTTP
-//! stack). It serves CouchDB (`http://couchdb:5984`) and the OpenWhisk REST
-//! API (`http://controller:3233`), both reached in-cluster over plain HTTP.
+//! The setup steps' HTTP client, over hyper-util (already in the dependency tree through kube;
+//! reqwest would add a second HTTP stack): [`HttpClient`] sends raw requests with a timeout
+//! (the S3 and MinIO admin clients sign their own), [`JsonClient`] adds JSON bodies and basic
+//! auth for CouchDB (`http://couchdb:5984`) and the OpenWhisk REST API
+//! (`http://controller:3233`). Every service is reached in-cluster over plain HTTP.
 
 use std::time::Duration;
 
@@ -44,22 +45,79 @@ impl Response {
     }
 }
 
-pub(crate) struct JsonClient {
+/// One raw response: status, headers and the whole body.
+pub(crate) struct RawResponse {
+    pub status: StatusCode,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
+}
+
+/// Sends requests over plain HTTP, each bounded by one timeout (connect, send and the whole
+/// body).
+#[derive(Clone)]
+pub(crate) struct HttpClient {
     client: Client<HttpConnector, Full<Bytes>>,
+    timeout: Duration,
+}
+
+impl HttpClient {
+    pub fn new(timeout: Duration) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(timeout));
+        HttpClient {
+            client: Client::builder(TokioExecutor::new()).build(connector),
+            timeout,
+        }
+    }
+
+    /// Sends `request` and reads the whole answer; `step` names it in errors.
+    pub async fn send(
+        &self,
+        step: &str,
+        request: Request<Full<Bytes>>,
+    ) -> Result<RawResponse, SetupError> {
+        let http_err = |reason: String| SetupError::Http {
+            step: step.to_string(),
+            reason,
+        };
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| http_err(error_chain(&e)))?;
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|e| http_err(format!("reading body: {e}")))?
+                .to_bytes();
+            Ok::<_, SetupError>(RawResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
+        };
+        let response = tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| http_err(format!("no answer within {:?}", self.timeout)))??;
+        tracing::debug!(step, status = response.status.as_u16(), "http response");
+        Ok(response)
+    }
+}
+
+pub(crate) struct JsonClient {
+    http: HttpClient,
     base: String,
     authorization: String,
-    timeout: Duration,
 }
 
 impl JsonClient {
     pub fn new(base_url: &str, user: &str, password: &Secret, timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeout));
         JsonClient {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            http: HttpClient::new(timeout),
             base: base_url.trim_end_matches('/').to_string(),
             authorization: basic_auth(user, password),
-            timeout,
         }
     }
 
@@ -123,26 +181,10 @@ impl JsonClient {
             .header(header::CONTENT_TYPE, "application/json")
             .body(Full::new(payload))
             .map_err(|e| http_err(format!("cannot build request: {e}")))?;
-        let exchange = async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|e| http_err(error_chain(&e)))?;
-            let status = response.status();
-            let raw = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| http_err(format!("reading body: {e}")))?
-                .to_bytes();
-            Ok::<_, SetupError>((status, raw))
-        };
-        let (status, raw) = tokio::time::timeout(self.timeout, exchange)
-            .await
-            .map_err(|_| http_err(format!("no answer within {:?}", self.timeout)))??;
+        let RawResponse {
+            status, body: raw, ..
+        } = self.http.send(step, request).await?;
         let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-        tracing::debug!(step, status = status.as_u16(), "http response");
         Ok(Response { status, body, raw })
     }
 }

@@ -1,7 +1,10 @@
 //! In-cluster setup steps that talk to the data services.
 //!
 //! They run as Kubernetes Jobs of the operator's own image
-//! (`nuvolaris-operator setup couchdb`, `nuvolaris-operator setup redis`).
+//! (`nuvolaris-operator setup couchdb`, `… setup redis`, `… setup minio`, `… setup seaweedfs`).
+//! The object stores are set up over their HTTP APIs with the reusable clients [`s3`] (SigV4
+//! S3 requests, any S3 service) and [`minio_admin`] (MinIO's admin API, with the encrypted
+//! bodies of [`sio`]).
 //! Every step is idempotent: it reads the current state first and writes only
 //! when it differs, so a Job can be re-run on every reconcile (and must be
 //! re-run after Redis restarts: its ACLs live in memory only).
@@ -21,8 +24,14 @@ pub mod actions;
 mod couchdb;
 mod design;
 pub(crate) mod http;
+mod minio;
+pub mod minio_admin;
+pub mod object_store;
 mod redis;
 pub(crate) mod resp;
+pub mod s3;
+mod seaweedfs;
+pub mod sio;
 pub mod whisk_system;
 
 use std::fmt;
@@ -34,7 +43,9 @@ pub use couchdb::{
     COUCHDB_ENV, CouchdbSetupConfig, METADATA_ENV_PREFIX, NamespaceAuth, parse_namespaces,
     run_couchdb_setup,
 };
+pub use minio::{MINIO_ENV, MinioSetupConfig, run_minio_setup};
 pub use redis::{REDIS_ENV, RedisSetupConfig, run_redis_setup};
+pub use seaweedfs::{SEAWEEDFS_ENV, SeaweedfsSetupConfig, run_seaweedfs_setup};
 
 /// One environment variable read by a setup command, so the Job manifests can
 /// be generated (or checked) from the same list the code reads.
@@ -71,6 +82,10 @@ pub enum SetupStep {
     Couchdb,
     /// The `nuvolaris` ACL user of Redis.
     Redis,
+    /// MinIO's buckets, user and policy.
+    Minio,
+    /// SeaweedFS's identities, buckets and quotas.
+    Seaweedfs,
 }
 
 impl SetupStep {
@@ -79,6 +94,8 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "couchdb",
             SetupStep::Redis => "redis",
+            SetupStep::Minio => "minio",
+            SetupStep::Seaweedfs => "seaweedfs",
         }
     }
 
@@ -87,6 +104,8 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "couchdb-init",
             SetupStep::Redis => "redis-init",
+            SetupStep::Minio => "minio-init",
+            SetupStep::Seaweedfs => "seaweedfs-init",
         }
     }
 
@@ -95,6 +114,8 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "init-couchdb",
             SetupStep::Redis => "init-redis",
+            SetupStep::Minio => "init-minio",
+            SetupStep::Seaweedfs => "init-seaweedfs",
         }
     }
 
@@ -103,6 +124,8 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => COUCHDB_ENV,
             SetupStep::Redis => REDIS_ENV,
+            SetupStep::Minio => MINIO_ENV,
+            SetupStep::Seaweedfs => SEAWEEDFS_ENV,
         }
     }
 
@@ -111,6 +134,8 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => run_couchdb_setup(CouchdbSetupConfig::from_env()?).await,
             SetupStep::Redis => run_redis_setup(RedisSetupConfig::from_env()?).await,
+            SetupStep::Minio => run_minio_setup(MinioSetupConfig::from_env()?).await,
+            SetupStep::Seaweedfs => run_seaweedfs_setup(SeaweedfsSetupConfig::from_env()?).await,
         }
     }
 }
@@ -266,6 +291,20 @@ pub enum SetupError {
     Conflict { step: String, attempts: u32 },
     #[error("bcrypt hashing failed: {0}")]
     Bcrypt(#[from] bcrypt::BcryptError),
+    /// An S3 or MinIO admin request refused: the server's error code and message.
+    #[error("{operation}: HTTP {status} {code}: {message}")]
+    S3 {
+        operation: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("{step}: {source}")]
+    Crypto {
+        step: String,
+        #[source]
+        source: sio::CryptoError,
+    },
 }
 
 /// What one step did.

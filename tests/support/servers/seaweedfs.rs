@@ -1,6 +1,6 @@
 //! SeaweedFS (`tools/testdeps/seaweedfs.sh`): `weed server -filer -s3`, i.e. master,
 //! volume server, filer and S3 gateway in one process, with an admin identity in the
-//! S3 identities file (`-s3.config`).
+//! S3 identities file (`-s3.config`), or without any identity as the operator deploys it.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -23,9 +23,10 @@ pub struct Seaweedfs {
     /// Filer HTTP API (the original's port 9090); its gRPC port is `filer_grpc`.
     pub filer: SocketAddr,
     pub filer_grpc: u16,
-    /// The admin identity of the S3 identities file (all actions).
+    /// The admin identity of the S3 identities file (all actions); unknown to a server
+    /// started without identities.
     pub admin: S3Credentials,
-    /// The identities file passed as `-s3.config`.
+    /// The identities file passed as `-s3.config` (written but not passed without identities).
     pub s3_config: PathBuf,
     pub process: ServerProcess,
 }
@@ -34,6 +35,17 @@ impl Seaweedfs {
     /// Starts `weed server` and waits until the master has a leader and a volume
     /// server, the filer is healthy and a signed ListBuckets succeeds.
     pub fn start() -> Seaweedfs {
+        Seaweedfs::start_with(true)
+    }
+
+    /// Starts `weed server` as the operator deploys it: no identities file, so the S3
+    /// gateway accepts every request until an identity is stored in the filer. `admin`
+    /// is then a key the gateway does not know.
+    pub fn start_without_identities() -> Seaweedfs {
+        Seaweedfs::start_with(false)
+    }
+
+    fn start_with(identities_file: bool) -> Seaweedfs {
         let bin = testdep("seaweedfs");
         let dir = server_dir("seaweedfs");
         let admin = S3Credentials::new(format!("admin{}", random_secret(8)), random_secret(32));
@@ -87,8 +99,10 @@ impl Seaweedfs {
             flag("s3.port.iceberg", &0),
             flag("s3.port.lance", &0),
             flag("s3.localSocket", &dir.path().join("s3.sock").display()),
-            flag("s3.config", &s3_config.display()),
         ]);
+        if identities_file {
+            command.arg(flag("s3.config", &s3_config.display()));
+        }
         // No graceful stop: it takes 15 s or more (the filer keeps retrying to flush its
         // metadata log to the volume server that already stopped), and the data is
         // thrown away with the temp dir anyway.
