@@ -24,6 +24,7 @@ fn secrets() -> GeneratedSecrets {
                     }
                     // tricky on purpose: YAML 1.1 boolean, quotes, a newline, HTML characters
                     SecretShape::Password => format!("on\"<&>'\n{}", k.name),
+                    SecretShape::EcPrivateKey => k.generate(),
                 };
                 (k.name.to_owned(), value)
             })
@@ -142,6 +143,20 @@ fn every_option_of_the_first_components_equals_kubectl_kustomize() {
             "controller": { "javaOpts": "-Xmx1G", "resources": { "cpu-req": "1" } },
             "limits": { "time": { "limit-max": "10min" }, "memory": { "limit-max": "1024m" } },
         },
+    });
+    assert_components_match_kubectl(&config_for(spec, "generic"));
+}
+
+#[test]
+fn the_database_components_equal_kubectl_kustomize() {
+    // Postgres with backups, FerretDB, a three-member etcd (PodDisruptionBudget), Milvus on
+    // SeaweedFS; affinity, tolerations and a storage class everywhere
+    let spec = json!({
+        "components": { "postgres": true, "mongodb": true, "etcd": true, "milvus": true, "seaweedfs": true },
+        "nuvolaris": { "affinity": true, "tolerations": true, "storageclass": "fast" },
+        "postgres": { "replicas": 1, "backup": { "enabled": true }, "resources": { "cpu-req": "1" } },
+        "etcd": { "replicas": 3, "quota-backend-bytes": 8589934592i64, "auto_compaction_retention": "30m" },
+        "milvus": { "replicas": 2, "volume-size": { "cluster": 20 } },
     });
     assert_components_match_kubectl(&config_for(spec, "generic"));
 }

@@ -14,8 +14,12 @@ use crate::crd::ComponentId;
 
 pub mod couchdb;
 pub mod endpoint;
+pub mod etcd;
+pub mod ferretdb;
 pub mod kit;
+pub mod milvus;
 pub mod openwhisk;
+pub mod postgres;
 pub mod redis;
 pub mod runtimes;
 pub mod tls;
@@ -40,6 +44,13 @@ pub trait Component: Sync {
     /// The annotations it publishes on the `ops` CLI's ConfigMap `config` (e.g. `apihost`,
     /// `s3_host`): kept while it is enabled, removed when it is disabled.
     fn config_annotations(&self, _cfg: &Config) -> Vec<ConfigAnnotation> {
+        Vec::new()
+    }
+
+    /// The components that must be ready before this one's objects are applied (FerretDB stores
+    /// into Postgres; Milvus needs etcd and the object store). Each comes earlier in
+    /// [`ComponentId::ALL`], the installation order, so that one reconcile can install both.
+    fn dependencies(&self, _cfg: &Config) -> Vec<ComponentId> {
         Vec::new()
     }
 
@@ -98,20 +109,20 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         ComponentId::Openwhisk => Some(&openwhisk::Openwhisk),
         ComponentId::Endpoint => Some(&endpoint::Endpoint),
         ComponentId::Tls => Some(&tls::Tls),
+        ComponentId::Postgres => Some(&postgres::Postgres),
+        ComponentId::Mongodb => Some(&ferretdb::Ferretdb),
+        ComponentId::Etcd => Some(&etcd::Etcd),
+        ComponentId::Milvus => Some(&milvus::Milvus),
         ComponentId::Registry
         | ComponentId::Cron
         | ComponentId::Minio
         | ComponentId::Seaweedfs
         | ComponentId::Static
-        | ComponentId::Postgres
-        | ComponentId::Mongodb
         | ComponentId::Zookeeper
         | ComponentId::Kafka
         | ComponentId::Invoker
         | ComponentId::Monitoring
-        | ComponentId::Quota
-        | ComponentId::Etcd
-        | ComponentId::Milvus => None,
+        | ComponentId::Quota => None,
     }
 }
 
@@ -188,6 +199,8 @@ pub struct RenderedComponent {
     pub setup_jobs: Vec<String>,
     /// What it publishes on `cm/config`.
     pub annotations: Vec<ConfigAnnotation>,
+    /// The components that must be ready before these objects are applied.
+    pub dependencies: Vec<ComponentId>,
 }
 
 /// The outcome of rendering one component for a given configuration.
@@ -265,6 +278,7 @@ pub fn render_all(cfg: &Config) -> Result<Vec<ComponentRender>, RenderError> {
                         objects: built.objects,
                         setup_jobs: built.setup_jobs,
                         annotations,
+                        dependencies: component.dependencies(cfg),
                     }))
                 }
             }

@@ -156,6 +156,10 @@ impl Config {
             redis: Redis::from_spec(spec, secrets)?,
             controller: Controller::from_spec(spec, enabled.contains(ComponentId::Registry)),
             runtimes: Runtimes::from_spec(&nuv, facts),
+            postgres: super::Postgres::from_spec(spec, secrets)?,
+            mongodb: super::Mongodb::from_spec(spec, secrets)?,
+            etcd: super::Etcd::from_spec(spec, secrets)?,
+            milvus: super::Milvus::from_spec(spec, secrets)?,
             enabled,
             namespaces,
             nuvolaris_password: secrets.given_or(nuv.password.as_ref(), NUVOLARIS_PASSWORD)?,
@@ -214,6 +218,14 @@ mod tests {
         let mut keys = secrets::CORE_KEYS.to_vec();
         keys.extend(couchdb::GENERATED);
         keys.extend(redis::GENERATED);
+        for generated in [
+            crate::config::postgres::GENERATED,
+            crate::config::mongodb::GENERATED,
+            crate::config::etcd::GENERATED,
+            crate::config::milvus::GENERATED,
+        ] {
+            keys.extend(generated);
+        }
         keys
     }
 

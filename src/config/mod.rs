@@ -10,10 +10,14 @@ use std::collections::BTreeMap;
 pub mod apihost;
 pub mod couchdb;
 mod enabled;
+pub mod etcd;
 pub mod flavour;
 mod from_spec;
 pub mod image;
+pub mod milvus;
+pub mod mongodb;
 pub mod openwhisk;
+pub mod postgres;
 pub mod redis;
 pub mod runtimes;
 pub mod secrets;
@@ -22,9 +26,13 @@ pub mod tls;
 pub use apihost::ApiHost;
 pub use couchdb::CouchDb;
 pub use enabled::Enabled;
+pub use etcd::Etcd;
 pub use flavour::Flavour;
 pub use from_spec::OPERATOR_IMAGE;
+pub use milvus::Milvus;
+pub use mongodb::Mongodb;
 pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits};
+pub use postgres::Postgres;
 pub use redis::Redis;
 pub use runtimes::{RUNTIMES_CONFIGMAP, Runtimes};
 pub use secrets::{GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets, SecretShape};
@@ -106,6 +114,10 @@ pub struct Config {
     pub redis: Redis,
     pub controller: Controller,
     pub runtimes: Runtimes,
+    pub postgres: Postgres,
+    pub mongodb: Mongodb,
+    pub etcd: Etcd,
+    pub milvus: Milvus,
     /// OpenWhisk namespaces and their `uuid:key` auth (`spec.openwhisk.namespaces`).
     #[serde(skip)]
     pub namespaces: BTreeMap<String, Secret>,
@@ -206,6 +218,17 @@ fn node_settings(facts: &ClusterFacts) -> BTreeMap<String, String> {
                 .map(|k| (k.to_owned(), v.clone()))
         })
         .collect()
+}
+
+/// A count or size the spec may leave out (then `default`) but not set below 1 (the CRD's
+/// schema refuses it too; this guards CRs that reach the operator without admission).
+fn at_least_one(value: Option<i32>, field: &str, default: u32) -> Result<u32, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => u32::try_from(v).ok().filter(|v| *v >= 1).ok_or_else(|| {
+            ConfigError::invalid(field, format!("{field} must be at least 1, not {v}"))
+        }),
+    }
 }
 
 fn positive(value: Option<i32>) -> Option<u32> {

@@ -17,6 +17,9 @@ pub mod actions;
 mod couchdb;
 mod design;
 mod http;
+pub mod milvus;
+pub mod mongodb;
+pub mod postgres;
 mod redis;
 mod resp;
 pub mod whisk_system;
@@ -30,6 +33,9 @@ pub use couchdb::{
     COUCHDB_ENV, CouchdbSetupConfig, METADATA_ENV_PREFIX, NamespaceAuth, parse_namespaces,
     run_couchdb_setup,
 };
+pub use milvus::{MILVUS_ENV, MilvusAdmin, MilvusSetupConfig, run_milvus_setup};
+pub use mongodb::{MONGODB_ENV, MongodbSetupConfig, run_mongodb_setup};
+pub use postgres::{POSTGRES_ENV, PgAdmin, PgServer, PostgresSetupConfig, run_postgres_setup};
 pub use redis::{REDIS_ENV, RedisSetupConfig, run_redis_setup};
 
 /// One environment variable read by a setup command, so the Job manifests can
@@ -67,6 +73,12 @@ pub enum SetupStep {
     Couchdb,
     /// The `nuvolaris` ACL user of Redis.
     Redis,
+    /// The `nuvolaris` database, user and schema of PostgreSQL.
+    Postgres,
+    /// FerretDB's PostgreSQL role and database.
+    Mongodb,
+    /// Milvus's `nuvolaris` user, database and role.
+    Milvus,
 }
 
 impl SetupStep {
@@ -75,6 +87,9 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "couchdb",
             SetupStep::Redis => "redis",
+            SetupStep::Postgres => "postgres",
+            SetupStep::Mongodb => "mongodb",
+            SetupStep::Milvus => "milvus",
         }
     }
 
@@ -83,6 +98,9 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "couchdb-init",
             SetupStep::Redis => "redis-init",
+            SetupStep::Postgres => "postgres-init",
+            SetupStep::Mongodb => "mongodb-init",
+            SetupStep::Milvus => "milvus-init",
         }
     }
 
@@ -91,6 +109,9 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "init-couchdb",
             SetupStep::Redis => "init-redis",
+            SetupStep::Postgres => "init-postgres",
+            SetupStep::Mongodb => "init-mongodb",
+            SetupStep::Milvus => "init-milvus",
         }
     }
 
@@ -99,6 +120,9 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => COUCHDB_ENV,
             SetupStep::Redis => REDIS_ENV,
+            SetupStep::Postgres => POSTGRES_ENV,
+            SetupStep::Mongodb => MONGODB_ENV,
+            SetupStep::Milvus => MILVUS_ENV,
         }
     }
 
@@ -107,6 +131,9 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => run_couchdb_setup(CouchdbSetupConfig::from_env()?).await,
             SetupStep::Redis => run_redis_setup(RedisSetupConfig::from_env()?).await,
+            SetupStep::Postgres => run_postgres_setup(PostgresSetupConfig::from_env()?).await,
+            SetupStep::Mongodb => run_mongodb_setup(MongodbSetupConfig::from_env()?).await,
+            SetupStep::Milvus => run_milvus_setup(MilvusSetupConfig::from_env()?).await,
         }
     }
 }
@@ -211,6 +238,10 @@ pub enum SetupError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{step}: PostgreSQL: {reason}")]
+    Postgres { step: String, reason: String },
+    #[error("{step}: Milvus: {reason}")]
+    Milvus { step: String, reason: String },
     #[error("{step}: Redis error: {reason}")]
     Redis { step: String, reason: String },
     #[error(
