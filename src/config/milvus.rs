@@ -102,5 +102,25 @@ impl Milvus {
             )?,
             s3_password: secrets.given_or(passwords.s3.as_ref(), S3_PASSWORD)?,
         })
+        .and_then(Milvus::check_passwords)
+    }
+
+    /// Milvus clients send `user:password` in an HTTP header or gRPC metadata: control
+    /// characters cannot be carried there, so such a password could never be used.
+    fn check_passwords(self) -> Result<Milvus, ConfigError> {
+        for (field, password) in [
+            ("milvus.password.root", &self.root_password),
+            ("milvus.nuvolaris.password", &self.nuvolaris_password),
+        ] {
+            if password.expose().chars().any(char::is_control) {
+                return Err(ConfigError::invalid(
+                    field,
+                    format!(
+                        "{field} cannot hold control characters (newlines, tabs): Milvus clients send it in a header"
+                    ),
+                ));
+            }
+        }
+        Ok(self)
     }
 }

@@ -137,13 +137,26 @@ impl SetupSettings for MilvusSetupConfig {
                 })
             }
         };
+        // The password travels in an HTTP header (`Bearer user:password`), as with every
+        // Milvus client: control characters cannot.
+        let password = |var: &'static str| -> Result<Secret, SetupError> {
+            let value = env.secret(var)?;
+            if value.expose().chars().any(char::is_control) {
+                return Err(SetupError::InvalidEnv {
+                    name: var,
+                    reason: "a Milvus password cannot hold control characters (newlines, tabs)"
+                        .into(),
+                });
+            }
+            Ok(value)
+        };
         Ok(MilvusSetupConfig {
             url,
             root_user: user_name("MILVUS_ROOT_USER", "root")?,
-            root_password: env.secret("MILVUS_ROOT_PASSWORD")?,
+            root_password: password("MILVUS_ROOT_PASSWORD")?,
             database: user_name("MILVUS_DATABASE", "nuvolaris")?,
             user: user_name("MILVUS_USER", "nuvolaris")?,
-            password: env.secret("MILVUS_USER_PASSWORD")?,
+            password: password("MILVUS_USER_PASSWORD")?,
             role: user_name("MILVUS_ROLE", "nuvolaris_role")?,
             wait: env.seconds("MILVUS_WAIT_SECONDS", DEFAULT_WAIT.as_secs())?,
             timeout: env.seconds("MILVUS_TIMEOUT_SECONDS", DEFAULT_TIMEOUT.as_secs())?,
@@ -418,7 +431,7 @@ mod tests {
         let mut cfg = MilvusSetupConfig::new(
             "http://nuvolaris-milvus:19530".into(),
             Secret::new("r@:#'\""),
-            Secret::new("n\n:@"),
+            Secret::new("n :@#'\""),
         );
         crate::setup::tests::assert_round_trip(&cfg);
         cfg.role = "other_role".into();

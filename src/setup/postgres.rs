@@ -574,7 +574,18 @@ impl PgAdmin {
             .map(|s| quote_ident(s))
             .collect::<Vec<_>>()
             .join(", ");
-        let wanted = format!("search_path={path}");
+        // As the server stores it: identifiers quoted only where needed (its quote_ident).
+        let names: Vec<String> = schemas.iter().map(|s| (*s).to_owned()).collect();
+        let canonical: String = self
+            .query_opt(
+                &step,
+                "SELECT array_to_string(ARRAY(SELECT quote_ident(x) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n), ', ')",
+                &[&names],
+            )
+            .await?
+            .map(|row| row.get(0))
+            .unwrap_or_default();
+        let wanted = format!("search_path={canonical}");
         let current = self
             .query_opt(
                 &step,
