@@ -1,4 +1,5 @@
-//! Offline render of the minimal CR: how long the operator's whole render step takes (spec →
+//! Offline render of the minimal CR and of the database sample (Postgres, FerretDB, etcd,
+//! Milvus): how long the operator's whole render step takes (spec →
 //! config → templates → kustomize overlays for every component), and the offline admission
 //! `render -f` runs first (schema and CEL rules, `crd::validate`). Prints figures; asserts nothing.
 
@@ -9,7 +10,14 @@ use nuvolaris_operator::crd::{Whisk, validate};
 use nuvolaris_operator::offline;
 
 fn main() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/samples/minimal.yaml");
+    render_sample("deploy/samples/minimal.yaml");
+    let minimal = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/samples/minimal.yaml");
+    admission(&std::fs::read_to_string(minimal).expect("read the sample CR"));
+    render_sample("tests/samples/whisk-databases.yaml");
+}
+
+fn render_sample(sample: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(sample);
     let text = std::fs::read_to_string(&path).expect("read the sample CR");
     let whisk: Whisk = serde_yaml_ng::from_str(&text).expect("the sample is a Whisk");
 
@@ -31,7 +39,7 @@ fn main() {
         .collect();
     times.sort();
     let mean = times.iter().sum::<Duration>() / runs;
-    println!("render of deploy/samples/minimal.yaml ({objects} objects, 5 components)");
+    println!("render of {sample} ({objects} objects)");
     println!(
         "  first render (cold templates): {:.2} ms",
         cold.as_secs_f64() * 1e3
@@ -43,9 +51,12 @@ fn main() {
         times[times.len() * 95 / 100].as_secs_f64() * 1e3,
         times[0].as_secs_f64() * 1e3
     );
+}
 
-    // the admission of the same CR (the first call compiles the CEL rules)
-    let document: serde_json::Value = serde_yaml_ng::from_str(&text).expect("the sample as JSON");
+/// The admission of the minimal CR (the first call compiles the CEL rules).
+fn admission(text: &str) {
+    let runs = 200;
+    let document: serde_json::Value = serde_yaml_ng::from_str(text).expect("the sample as JSON");
     let first = Instant::now();
     validate::admit(&document).expect("the sample is admitted");
     let cold = first.elapsed();

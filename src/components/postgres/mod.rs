@@ -41,7 +41,8 @@ impl Component for Postgres {
 
     fn overlay(&self, cfg: &Config) -> Result<Overlay, RenderError> {
         let pg = &cfg.postgres;
-        let crd = serde_json::to_value(kubegres::Kubegres::crd())
+        let crd = kubegres_crd()
+            .as_ref()
             .map_err(|e| self.defect(format!("the Kubegres CRD does not serialize: {e}")))?;
         let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let secret = json!({
@@ -63,7 +64,7 @@ impl Component for Postgres {
             pg.nuvolaris_password.clone(),
         );
         let mut overlay = Overlay::new(self.id(), &cfg.namespace)
-            .object(&crd)
+            .object(crd)
             .base(
                 "postgres",
                 &["kubegres-operator.yaml", "postgres-conf.yaml"],
@@ -154,6 +155,12 @@ impl Postgres {
             message,
         }
     }
+}
+
+/// The Kubegres CRD as JSON, generated once per process (its schema embeds the pod types).
+fn kubegres_crd() -> &'static Result<Value, String> {
+    static CRD: std::sync::OnceLock<Result<Value, String>> = std::sync::OnceLock::new();
+    CRD.get_or_init(|| serde_json::to_value(kubegres::Kubegres::crd()).map_err(|e| e.to_string()))
 }
 
 /// The `Kubegres` resource: the databases, their volumes, configuration and passwords.
