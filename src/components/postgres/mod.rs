@@ -22,6 +22,7 @@ use super::kit::{
 };
 use super::{Component, ConfigAnnotation, RenderError};
 use crate::apply::kinds::{self, KnownKind};
+use crate::apply::{APPLY_POLICY_ANNOTATION, CREATE_ONLY};
 use crate::config::postgres::{CLUSTER_NAME, DATABASE, USER};
 use crate::config::{self, Config, GeneratedKey};
 use crate::crd::ComponentId;
@@ -158,9 +159,15 @@ impl Postgres {
 }
 
 /// The Kubegres CRD as JSON, generated once per process (its schema embeds the pod types).
+/// Created when missing, never changed: the `ops` CLI installs it too (nuvolaris-permissions),
+/// and the operator it runs may not change cluster-scoped objects.
 fn kubegres_crd() -> &'static Result<Value, String> {
     static CRD: std::sync::OnceLock<Result<Value, String>> = std::sync::OnceLock::new();
-    CRD.get_or_init(|| serde_json::to_value(kubegres::Kubegres::crd()).map_err(|e| e.to_string()))
+    CRD.get_or_init(|| {
+        let mut crd = serde_json::to_value(kubegres::Kubegres::crd()).map_err(|e| e.to_string())?;
+        crd["metadata"]["annotations"] = json!({APPLY_POLICY_ANNOTATION: CREATE_ONLY});
+        Ok(crd)
+    })
 }
 
 /// The `Kubegres` resource: the databases, their volumes, configuration and passwords.
