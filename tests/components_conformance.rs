@@ -8,10 +8,15 @@ use std::path::Path;
 use std::process::Command;
 
 use nuvolaris_operator::components;
-use nuvolaris_operator::config::{ClusterFacts, Config, GeneratedSecrets, NodeFacts, SecretShape};
+use nuvolaris_operator::config::{
+    ClusterFacts, Config, GeneratedSecrets, NodeFacts, SecretShape, milvus,
+};
 use nuvolaris_operator::crd::Whisk;
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+const MILVUS_HEADER_PASSWORDS: [&str; 2] =
+    [milvus::ROOT_PASSWORD.name, milvus::NUVOLARIS_PASSWORD.name];
 
 fn secrets() -> GeneratedSecrets {
     GeneratedSecrets(
@@ -21,6 +26,11 @@ fn secrets() -> GeneratedSecrets {
                 let value = match k.shape {
                     SecretShape::OpenWhiskAuth => {
                         format!("0b5c6e6e-7f4b-4a3e-9a53-3c1f0c1d2e3f:{}", "k".repeat(64))
+                    }
+                    // Milvus's passwords travel in a header, so its configuration refuses
+                    // control characters (config::milvus): tricky, but without the newline.
+                    SecretShape::Password if MILVUS_HEADER_PASSWORDS.contains(&k.name) => {
+                        format!("on\"<&>'{}", k.name)
                     }
                     // tricky on purpose: YAML 1.1 boolean, quotes, a newline, HTML characters
                     SecretShape::Password => format!("on\"<&>'\n{}", k.name),
