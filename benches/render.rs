@@ -1,6 +1,7 @@
 //! Offline render of the minimal CR, of the platform sample (`tests/samples/platform.yaml`:
 //! registry, TLS, cron and quota on as well) and of the storage samples (MinIO or SeaweedFS with
-//! the static web server, `tests/samples/storage-*.yaml`): how long the operator's whole render step takes
+//! the static web server, `tests/samples/storage-*.yaml`) and of the database sample (Postgres,
+//! FerretDB, etcd, Milvus: `tests/samples/whisk-databases.yaml`): how long the operator's whole render step takes
 //! (spec → config → templates → kustomize overlays for every component), and the offline
 //! admission `render -f` runs first (schema and CEL rules, `crd::validate`). Prints figures;
 //! asserts nothing.
@@ -24,6 +25,10 @@ fn main() {
     measure_render(
         "tests/samples/storage-seaweedfs.yaml",
         "SeaweedFS and the static web server",
+    );
+    measure_render(
+        "tests/samples/whisk-databases.yaml",
+        "Postgres, FerretDB, etcd, Milvus",
     );
     let runs = 200;
 

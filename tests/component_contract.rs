@@ -204,3 +204,21 @@ fn the_operator_rbac_grants_every_verb_on_every_kind_a_component_creates() {
         missing.join(", ")
     );
 }
+
+/// A component's dependencies come before it in the installation order, so that one reconcile
+/// can install both (the controller installs a component only once its dependencies are ready).
+#[test]
+fn dependencies_come_earlier_in_the_installation_order() {
+    let position = |id: ComponentId| ComponentId::ALL.iter().position(|c| *c == id);
+    for cfg in configs() {
+        for component in components::implemented() {
+            for dependency in component.dependencies(&cfg) {
+                assert!(
+                    position(dependency) < position(component.id()),
+                    "{} depends on {dependency}, which is installed after it",
+                    component.id()
+                );
+            }
+        }
+    }
+}

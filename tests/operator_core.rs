@@ -101,6 +101,7 @@ fn fake_render(
             objects,
             setup_jobs,
             annotations: Default::default(),
+            dependencies: Vec::new(),
         })
     };
     let mut out = Vec::new();

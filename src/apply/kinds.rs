@@ -258,6 +258,51 @@ pub const KNOWN_KINDS: &[KnownKind] = &[
     MONGODB_COMMUNITY,
 ];
 
+/// How the apply layer judges whether an object of a custom kind is ready: from the object's
+/// own status, as its controller documents it. Data only, one entry per kind; the built-in
+/// workloads (StatefulSet, Deployment, DaemonSet, Job) are judged in `apply::readiness`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusReadiness {
+    pub kind: KnownKind,
+    /// Ready when every check holds.
+    pub ready: &'static [StatusCheck],
+    /// Failed (waiting will not help) when any check holds.
+    pub failed: &'static [StatusCheck],
+}
+
+/// One check on an object, with JSON pointers into it (`/status/...`, `/spec/...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusCheck {
+    /// The two fields are present and equal.
+    Equal(&'static str, &'static str),
+    /// The field is absent, null or the empty string.
+    Empty(&'static str),
+    /// The field is `true`.
+    True(&'static str),
+    /// `/status/conditions` has a condition of this type with status "True".
+    Condition(&'static str),
+}
+
+/// The custom kinds judged by their status.
+pub const STATUS_READINESS: &[StatusReadiness] = &[StatusReadiness {
+    // Kubegres writes no conditions: it counts the StatefulSets it has deployed
+    // (`enforcedReplicas`) and keeps a blocking operation (deploy a database, wait until its
+    // pod is ready) in `blockingOperation` until it completes; a timed-out one stops it.
+    kind: KUBEGRES,
+    ready: &[
+        StatusCheck::Equal("/status/enforcedReplicas", "/spec/replicas"),
+        StatusCheck::Empty("/status/blockingOperation/operationId"),
+    ],
+    failed: &[StatusCheck::True("/status/blockingOperation/hasTimedOut")],
+}];
+
+/// The readiness rule of a custom kind, if it has one.
+pub fn status_readiness(group: &str, kind: &str) -> Option<&'static StatusReadiness> {
+    STATUS_READINESS
+        .iter()
+        .find(|rule| rule.kind.group == group && rule.kind.kind == kind)
+}
+
 impl KnownKind {
     /// `group/version`, or `version` for the core group.
     pub fn api_version(&self) -> String {

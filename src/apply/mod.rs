@@ -88,6 +88,8 @@ pub enum ApplyError {
     },
     #[error("rendered object lacks apiVersion, kind or metadata.name: {0}")]
     Malformed(String),
+    #[error("CustomResourceDefinition {name} not established within {seconds}s")]
+    NotEstablished { name: String, seconds: u64 },
     #[error("kind {kind} ({api_version}) is not served by the cluster: {}", describe(.source))]
     UnknownKind {
         api_version: String,
@@ -411,6 +413,9 @@ pub struct Applier {
     unlistable: Mutex<HashMap<String, std::time::Instant>>,
 }
 
+/// How long apply waits for a CRD it applied to be established.
+pub const CRD_ESTABLISHED_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How long a kind that could not be listed is skipped by prune.
 const UNLISTABLE_FOR: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -674,6 +679,52 @@ impl Applier {
             .map_err(wrap("apply"))?;
         tracing::debug!(object = %shown, "applied");
         report.applied += 1;
+        if str_at(object.as_ref(), &["kind"]) == Some("CustomResourceDefinition") {
+            self.await_established(object.as_ref()).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits (bounded by [`CRD_ESTABLISHED_WITHIN`]) until a just applied CRD serves its kind,
+    /// so that the objects of that kind, applied next, find it; and forgets that the kind could
+    /// not be listed before.
+    async fn await_established(&self, crd: &Object) -> Result<(), ApplyError> {
+        use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+        use kube::runtime::wait::{await_condition, conditions};
+        let name = str_at(crd, &["metadata", "name"]).unwrap_or_default();
+        let api: Api<CustomResourceDefinition> = Api::all(self.client.clone());
+        let established = await_condition(api, name, conditions::is_crd_established());
+        match tokio::time::timeout(CRD_ESTABLISHED_WITHIN, established).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => {
+                tracing::debug!(crd = name, error = %err, "watch for the CRD's Established condition failed");
+                return Err(ApplyError::NotEstablished {
+                    name: name.to_owned(),
+                    seconds: CRD_ESTABLISHED_WITHIN.as_secs(),
+                });
+            }
+            Err(_) => {
+                return Err(ApplyError::NotEstablished {
+                    name: name.to_owned(),
+                    seconds: CRD_ESTABLISHED_WITHIN.as_secs(),
+                });
+            }
+        }
+        let group = str_at(crd, &["spec", "group"]).unwrap_or_default();
+        let kind = str_at(crd, &["spec", "names", "kind"]).unwrap_or_default();
+        let versions = crd
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.get("name").and_then(Value::as_str));
+        for version in versions {
+            let api_version = format!("{group}/{version}");
+            self.forget(&api_version, kind);
+            if let Ok(mut map) = self.unlistable.lock() {
+                map.remove(&format!("{api_version}/{kind}"));
+            }
+        }
         Ok(())
     }
 

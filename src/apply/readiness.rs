@@ -9,6 +9,7 @@ use kube::{Api, Client};
 
 use super::ApplyError;
 use super::Object;
+use super::kinds::{self, StatusCheck, StatusReadiness};
 use super::prepare::str_at;
 
 /// The health of one component (or one object).
@@ -170,6 +171,63 @@ pub fn job_health(job: &Job) -> ComponentHealth {
         return ComponentHealth::Ready;
     }
     ComponentHealth::Progressing(format!("Job {name}: not complete yet"))
+}
+
+/// The health of an object of a custom kind, judged by its rule (see
+/// [`kinds::STATUS_READINESS`]): failed when a failure check holds, ready when every ready
+/// check holds, else progressing, naming the first check that does not hold yet.
+pub fn status_health(rule: &StatusReadiness, object: &Object) -> ComponentHealth {
+    let name = str_at(object, &["metadata", "name"]).unwrap_or("?");
+    let kind = rule.kind.kind;
+    if let Some(failed) = rule.failed.iter().find(|check| holds(check, object)) {
+        return ComponentHealth::Failed(format!("{kind} {name}: {}", describe(failed, object)));
+    }
+    match rule.ready.iter().find(|check| !holds(check, object)) {
+        None => ComponentHealth::Ready,
+        Some(waiting) => ComponentHealth::Progressing(format!(
+            "{kind} {name}: waiting for {}",
+            describe(waiting, object)
+        )),
+    }
+}
+
+fn holds(check: &StatusCheck, object: &Object) -> bool {
+    match check {
+        StatusCheck::Equal(a, b) => match (object.pointer(a), object.pointer(b)) {
+            (Some(a), Some(b)) => !a.is_null() && a == b,
+            _ => false,
+        },
+        StatusCheck::Empty(path) => match object.pointer(path) {
+            None | Some(serde_json::Value::Null) => true,
+            Some(serde_json::Value::String(s)) => s.is_empty(),
+            Some(_) => false,
+        },
+        StatusCheck::True(path) => object.pointer(path) == Some(&serde_json::Value::Bool(true)),
+        StatusCheck::Condition(kind) => object
+            .pointer("/status/conditions")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|conditions| {
+                conditions
+                    .iter()
+                    .any(|c| c["type"] == *kind && c["status"] == "True")
+            }),
+    }
+}
+
+/// A check and the values it looks at, for status messages.
+fn describe(check: &StatusCheck, object: &Object) -> String {
+    let value = |path: &str| {
+        object
+            .pointer(path)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "none".to_owned())
+    };
+    match check {
+        StatusCheck::Equal(a, b) => format!("{a} = {b} ({} of {})", value(a), value(b)),
+        StatusCheck::Empty(path) => format!("no {path} ({})", value(path)),
+        StatusCheck::True(path) => format!("{path} is true"),
+        StatusCheck::Condition(kind) => format!("condition {kind}"),
+    }
 }
 
 /// Container states that will not fix themselves without a change (or only after long
@@ -350,7 +408,26 @@ pub async fn evaluate(client: &Client, objects: &[Object]) -> Result<Evaluation,
                 }
                 job.map_or_else(missing, |o| job_health(&o))
             }
-            _ => ComponentHealth::Ready,
+            _ => match kinds::status_readiness(kinds::split_api_version(api_version).0, kind) {
+                Some(rule) => {
+                    let (group, version) = kinds::split_api_version(api_version);
+                    let resource = kube::discovery::ApiResource::from_gvk_with_plural(
+                        &kube::core::GroupVersionKind::gvk(group, version, kind),
+                        rule.kind.plural,
+                    );
+                    let api: Api<kube::core::DynamicObject> =
+                        Api::namespaced_with(client.clone(), namespace, &resource);
+                    match api.get_opt(name).await.map_err(wrap)? {
+                        None => missing(),
+                        Some(live) => serde_json::to_value(&live)
+                            .map(|live| status_health(rule, &live))
+                            .unwrap_or_else(|e| {
+                                ComponentHealth::Progressing(format!("{kind} {name}: {e}"))
+                            }),
+                    }
+                }
+                None => ComponentHealth::Ready,
+            },
         };
         let health = if matches!(kind, "StatefulSet" | "Deployment" | "DaemonSet") {
             with_pod_problems(client, namespace, object, health)
@@ -490,6 +567,52 @@ mod tests {
         let sts = json!({"spec": {"selector": {"matchLabels": {"app": "couchdb", "name": "x"}}}});
         assert_eq!(selector_of(&sts).as_deref(), Some("app=couchdb,name=x"));
         assert_eq!(selector_of(&json!({"spec": {}})), None);
+    }
+
+    #[test]
+    fn a_kubegres_is_judged_by_its_own_status() {
+        let rule = kinds::status_readiness("kubegres.reactive-tech.io", "Kubegres")
+            .expect("Kubegres has a rule");
+        let mut kubegres = json!({"metadata": {"name": "pg"}, "spec": {"replicas": 2}});
+        assert!(matches!(
+            status_health(rule, &kubegres),
+            ComponentHealth::Progressing(_)
+        ));
+        kubegres["status"] = json!({"enforcedReplicas": 1, "blockingOperation": {
+            "operationId": "Replica DB count spec enforcement", "stepId": "Replica DB deploying",
+            "statefulSetOperation": {"instanceIndex": 2, "name": "pg-2"}}});
+        let health = status_health(rule, &kubegres);
+        assert!(
+            matches!(&health, ComponentHealth::Progressing(m) if m.contains("enforcedReplicas") && m.contains("1 of 2")),
+            "{health:?}"
+        );
+        kubegres["status"]["enforcedReplicas"] = json!(2);
+        assert!(
+            matches!(status_health(rule, &kubegres), ComponentHealth::Progressing(m) if m.contains("operationId"))
+        );
+        kubegres["status"]["blockingOperation"]["hasTimedOut"] = json!(true);
+        assert!(
+            matches!(status_health(rule, &kubegres), ComponentHealth::Failed(m) if m.contains("hasTimedOut"))
+        );
+        kubegres["status"]["blockingOperation"] = json!({});
+        kubegres["status"]["previousBlockingOperation"] =
+            json!({"operationId": "x", "hasTimedOut": false});
+        assert_eq!(status_health(rule, &kubegres), ComponentHealth::Ready);
+    }
+
+    #[test]
+    fn a_condition_check_reads_status_conditions() {
+        const RULE: StatusReadiness = StatusReadiness {
+            kind: kinds::KUBEGRES,
+            ready: &[StatusCheck::Condition("Ready")],
+            failed: &[],
+        };
+        let ready = json!({"metadata": {"name": "x"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+        assert_eq!(status_health(&RULE, &ready), ComponentHealth::Ready);
+        let not = json!({"metadata": {"name": "x"}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}});
+        assert!(
+            matches!(status_health(&RULE, &not), ComponentHealth::Progressing(m) if m.contains("condition Ready"))
+        );
     }
 
     #[test]

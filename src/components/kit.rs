@@ -202,22 +202,86 @@ impl Overlay {
         self
     }
 
-    /// CPU and memory requests and limits of one container.
+    /// CPU and memory requests and limits of one container (an empty value is left out).
     pub fn resources(
         self,
         target: Container,
         resources: &Resources,
     ) -> Result<Overlay, RenderError> {
         self.check_container(target)?;
+        let quantities = |cpu: &str, memory: &str| {
+            let mut map = serde_json::Map::new();
+            for (key, value) in [("cpu", cpu), ("memory", memory)] {
+                if !value.is_empty() {
+                    map.insert(key.into(), json!(value));
+                }
+            }
+            Value::Object(map)
+        };
         let patch = workload_patch(
             target.workload,
             json!({"containers": [{
                 "name": target.name,
                 "resources": {
-                    "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
-                    "limits": {"cpu": resources.cpu_limit, "memory": resources.memory_limit},
+                    "requests": quantities(&resources.cpu_request, &resources.memory_request),
+                    "limits": quantities(&resources.cpu_limit, &resources.memory_limit),
                 },
             }]}),
+        );
+        Ok(self.strategic(patch))
+    }
+
+    /// Size and storage class of a PersistentVolumeClaim of the base (a claim of its own, not
+    /// a StatefulSet's template).
+    pub fn claim_size(
+        self,
+        name: &str,
+        size_gi: u32,
+        storage_class: Option<&str>,
+    ) -> Result<Overlay, RenderError> {
+        let found = self.targets.iter().any(|o| {
+            o.get("kind").and_then(Value::as_str) == Some("PersistentVolumeClaim")
+                && o.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
+        });
+        if !found {
+            return Err(self.defect(format!(
+                "a patch targets PersistentVolumeClaim {name}, which the component does not deploy"
+            )));
+        }
+        let mut spec = json!({"resources": {"requests": {"storage": format!("{size_gi}Gi")}}});
+        if let Some(class) = storage_class {
+            spec["storageClassName"] = json!(class);
+        }
+        Ok(self.strategic(json!({
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name},
+            "spec": spec,
+        })))
+    }
+
+    /// The number of pods of a workload.
+    pub fn replicas(self, target: Workload, replicas: u32) -> Result<Overlay, RenderError> {
+        self.check_workload(target)?;
+        let patch = json!({
+            "apiVersion": "apps/v1",
+            "kind": target.kind,
+            "metadata": {"name": target.name},
+            "spec": {"replicas": replicas},
+        });
+        Ok(self.strategic(patch))
+    }
+
+    /// Plain environment values of one container (merged by name with the base's).
+    pub fn env(self, target: Container, values: &[(&str, &str)]) -> Result<Overlay, RenderError> {
+        self.check_container(target)?;
+        let env: Vec<Value> = values
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect();
+        let patch = workload_patch(
+            target.workload,
+            json!({"containers": [{"name": target.name, "env": env}]}),
         );
         Ok(self.strategic(patch))
     }
@@ -237,33 +301,17 @@ impl Overlay {
         self.check_workload(target)?;
         let mut pod = serde_json::Map::new();
         if scheduling.affinity {
-            let preference = |weight: u32, operator: &str, value: &str| {
-                json!({"weight": weight, "preference": {"matchExpressions": [
-                    {"key": "nuvolaris-role", "operator": operator, "values": [value]}
-                ]}})
-            };
-            pod.insert(
-                "affinity".into(),
-                json!({
-                    // prefer only: single-node clusters exist
-                    "nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-                        preference(100, "NotIn", "invoker"),
-                        preference(80, "In", "core"),
-                    ]},
-                    "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
-                        "labelSelector": {"matchExpressions": [
-                            {"key": "name", "operator": "In", "values": [anti_affinity_name]}
-                        ]},
-                        "topologyKey": "kubernetes.io/hostname",
-                    }]},
-                }),
-            );
+            let mut affinity = core_node_affinity();
+            affinity["podAntiAffinity"] = json!({"requiredDuringSchedulingIgnoredDuringExecution": [{
+                "labelSelector": {"matchExpressions": [
+                    {"key": "name", "operator": "In", "values": [anti_affinity_name]}
+                ]},
+                "topologyKey": "kubernetes.io/hostname",
+            }]});
+            pod.insert("affinity".into(), affinity);
         }
         if scheduling.tolerations {
-            pod.insert(
-                "tolerations".into(),
-                json!([{"key": "nuvolaris-role", "operator": "Equal", "value": "core", "effect": "NoSchedule"}]),
-            );
+            pod.insert("tolerations".into(), core_tolerations());
         }
         Ok(self.strategic(workload_patch(target, Value::Object(pod))))
     }
@@ -294,6 +342,17 @@ impl Overlay {
     /// A volume claim template of a StatefulSet with its size and storage class, mounted into
     /// one container. `volumeClaimTemplates` has no merge key, so the whole template is stated.
     pub fn volume_claim(self, claim: &VolumeClaim) -> Result<Overlay, RenderError> {
+        let pvc = format!("{}-pvc", claim.name);
+        self.volume_claim_named(claim, &pvc)
+    }
+
+    /// [`Overlay::volume_claim`] with the template named `pvc` exactly (a name the original
+    /// gave without the `-pvc` suffix: existing claims keep their data only under their name).
+    pub fn volume_claim_named(
+        self,
+        claim: &VolumeClaim,
+        pvc: &str,
+    ) -> Result<Overlay, RenderError> {
         self.check_container(claim.container)?;
         if claim.container.workload.kind != "StatefulSet" {
             return Err(self.defect(format!(
@@ -301,7 +360,6 @@ impl Overlay {
                 claim.name, claim.container.workload.kind, claim.container.workload.name
             )));
         }
-        let pvc = format!("{}-pvc", claim.name);
         let mut spec = json!({
             "accessModes": ["ReadWriteOnce"],
             "resources": {"requests": {"storage": format!("{}Gi", claim.size_gi)}},
@@ -509,6 +567,40 @@ impl Overlay {
     }
 }
 
+/// The affinity of core workloads: prefer `nuvolaris-role=core` nodes, avoid invoker nodes
+/// (preferences only: single-node clusters exist).
+pub fn core_node_affinity() -> Value {
+    let preference = |weight: u32, operator: &str, value: &str| {
+        json!({"weight": weight, "preference": {"matchExpressions": [
+            {"key": "nuvolaris-role", "operator": operator, "values": [value]}
+        ]}})
+    };
+    json!({"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        preference(100, "NotIn", "invoker"),
+        preference(80, "In", "core"),
+    ]}})
+}
+
+/// The tolerations of core workloads: the `nuvolaris-role=core:NoSchedule` taint.
+pub fn core_tolerations() -> Value {
+    json!([{"key": "nuvolaris-role", "operator": "Equal", "value": "core", "effect": "NoSchedule"}])
+}
+
+/// `text` percent-encoded for the user or password part of a URL (`postgresql://u:p@h/db`):
+/// everything but letters, digits and `-._~`, so `@`, `:`, `#`, `/`, quotes and newlines in a
+/// password cannot break the URL.
+pub fn url_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Turns every NodePort Service into a ClusterIP Service (`nuvolaris.nodeports: false`): the
 /// same ports inside the cluster, none on the nodes.
 pub fn without_node_ports(objects: &mut [Object]) {
@@ -622,6 +714,16 @@ mod tests {
                 &resources,
             )
             .expect("the real container");
+    }
+
+    #[test]
+    fn url_userinfo_encodes_every_special_character() {
+        assert_eq!(url_userinfo("Abc-1._~"), "Abc-1._~");
+        assert_eq!(
+            url_userinfo("p@:#/?'\"\n %"),
+            "p%40%3A%23%2F%3F%27%22%0A%20%25"
+        );
+        assert_eq!(url_userinfo("è"), "%C3%A8");
     }
 
     #[test]

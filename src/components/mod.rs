@@ -15,10 +15,14 @@ use crate::crd::ComponentId;
 pub mod couchdb;
 pub mod cron;
 pub mod endpoint;
+pub mod etcd;
+pub mod ferretdb;
 pub mod kit;
+pub mod milvus;
 pub mod minio;
 pub mod object_store;
 pub mod openwhisk;
+pub mod postgres;
 pub mod quota;
 pub mod redis;
 pub mod registry;
@@ -47,6 +51,13 @@ pub trait Component: Sync {
     /// The annotations it publishes on the `ops` CLI's ConfigMap `config` (e.g. `apihost`,
     /// `s3_host`): kept while it is enabled, removed when it is disabled.
     fn config_annotations(&self, _cfg: &Config) -> Vec<ConfigAnnotation> {
+        Vec::new()
+    }
+
+    /// The components that must be ready before this one's objects are applied (FerretDB stores
+    /// into Postgres; Milvus needs etcd and the object store). Each comes earlier in
+    /// [`ComponentId::ALL`], the installation order, so that one reconcile can install both.
+    fn dependencies(&self, _cfg: &Config) -> Vec<ComponentId> {
         Vec::new()
     }
 
@@ -111,14 +122,14 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         ComponentId::Minio => Some(&minio::Minio),
         ComponentId::Seaweedfs => Some(&seaweedfs::Seaweedfs),
         ComponentId::Static => Some(&static_content::StaticContent),
-        ComponentId::Postgres
-        | ComponentId::Mongodb
-        | ComponentId::Zookeeper
+        ComponentId::Postgres => Some(&postgres::Postgres),
+        ComponentId::Mongodb => Some(&ferretdb::Ferretdb),
+        ComponentId::Etcd => Some(&etcd::Etcd),
+        ComponentId::Milvus => Some(&milvus::Milvus),
+        ComponentId::Zookeeper
         | ComponentId::Kafka
         | ComponentId::Invoker
-        | ComponentId::Monitoring
-        | ComponentId::Etcd
-        | ComponentId::Milvus => None,
+        | ComponentId::Monitoring => None,
     }
 }
 
@@ -195,6 +206,8 @@ pub struct RenderedComponent {
     pub setup_jobs: Vec<String>,
     /// What it publishes on `cm/config`.
     pub annotations: Vec<ConfigAnnotation>,
+    /// The components that must be ready before these objects are applied.
+    pub dependencies: Vec<ComponentId>,
 }
 
 /// The outcome of rendering one component for a given configuration.
@@ -272,6 +285,7 @@ pub fn render_all(cfg: &Config) -> Result<Vec<ComponentRender>, RenderError> {
                         objects: built.objects,
                         setup_jobs: built.setup_jobs,
                         annotations,
+                        dependencies: component.dependencies(cfg),
                     }))
                 }
             }

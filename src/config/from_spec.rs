@@ -181,6 +181,10 @@ impl Config {
             apihost,
             minio,
             seaweedfs,
+            postgres: super::Postgres::from_spec(spec, secrets)?,
+            mongodb: super::Mongodb::from_spec(spec, secrets)?,
+            etcd: super::Etcd::from_spec(spec, secrets)?,
+            milvus: super::Milvus::from_spec(spec, secrets)?,
             enabled,
             namespaces,
             nuvolaris_password: secrets.given_or(nuv.password.as_ref(), NUVOLARIS_PASSWORD)?,
@@ -242,6 +246,14 @@ mod tests {
         keys.extend(redis::GENERATED);
         keys.extend(minio::GENERATED);
         keys.extend(seaweedfs::GENERATED);
+        for generated in [
+            crate::config::postgres::GENERATED,
+            crate::config::mongodb::GENERATED,
+            crate::config::etcd::GENERATED,
+            crate::config::milvus::GENERATED,
+        ] {
+            keys.extend(generated);
+        }
         keys
     }
 
@@ -407,6 +419,53 @@ mod tests {
             err.to_string().contains("minio and components.seaweedfs"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn database_settings_get_the_original_defaults_and_refuse_zero() {
+        let cfg = config(json!({}), &ClusterFacts::default()).expect("valid");
+        assert_eq!(
+            (cfg.postgres.replicas, cfg.postgres.volume_size_gi),
+            (2, 10)
+        );
+        assert_eq!(cfg.postgres.backup_schedule, None);
+        assert_eq!((cfg.etcd.replicas, cfg.etcd.volume_size_gi), (1, 5));
+        assert_eq!(cfg.etcd.quota_backend_bytes, 2_147_483_648);
+        assert_eq!(cfg.etcd.auto_compaction_retention, "1");
+        assert_eq!(cfg.mongodb.volume_size_gi, 10);
+        assert_eq!(cfg.milvus.max_database_num, 64);
+        let cfg = config(
+            json!({"postgres": {"backup": {"enabled": true}, "admin": {"replica-password": "r"}},
+                   "ectd": {"auto-compaction-retention": "30m"}}),
+            &ClusterFacts::default(),
+        )
+        .expect("valid");
+        assert_eq!(cfg.postgres.backup_schedule.as_deref(), Some("30 * * * *"));
+        assert_eq!(
+            cfg.postgres.replication_password.expose(),
+            "r",
+            "the CRD's field is read"
+        );
+        assert_eq!(
+            cfg.etcd.auto_compaction_retention, "30m",
+            "the misspelt block too"
+        );
+        // Admission refuses these first; a CR that skipped it still gets a clear error.
+        for (spec, field) in [
+            (json!({"postgres": {"replicas": 0}}), "postgres.replicas"),
+            (json!({"etcd": {"volume-size": -3}}), "etcd.volume-size"),
+            (json!({"milvus": {"replicas": 0}}), "milvus.replicas"),
+            (
+                json!({"etcd": {"auto-compaction-retention": "1h; rm"}}),
+                "etcd.auto-compaction-retention",
+            ),
+        ] {
+            let err = config(spec, &ClusterFacts::default()).expect_err(field);
+            assert!(
+                matches!(&err, ConfigError::Invalid { field: f, .. } if f == field),
+                "{err}"
+            );
+        }
     }
 
     #[test]

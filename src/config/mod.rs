@@ -11,11 +11,15 @@ pub mod apihost;
 pub mod couchdb;
 pub mod cron;
 mod enabled;
+pub mod etcd;
 pub mod flavour;
 mod from_spec;
 pub mod image;
+pub mod milvus;
 pub mod minio;
+pub mod mongodb;
 pub mod openwhisk;
+pub mod postgres;
 pub mod quota;
 pub mod redis;
 pub mod registry;
@@ -29,10 +33,14 @@ pub use apihost::ApiHost;
 pub use couchdb::CouchDb;
 pub use cron::Cron;
 pub use enabled::Enabled;
+pub use etcd::Etcd;
 pub use flavour::Flavour;
 pub use from_spec::OPERATOR_IMAGE;
+pub use milvus::Milvus;
 pub use minio::Minio;
+pub use mongodb::Mongodb;
 pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits};
+pub use postgres::Postgres;
 pub use quota::Quota;
 pub use redis::Redis;
 pub use registry::Registry;
@@ -122,6 +130,10 @@ pub struct Config {
     pub quota: Quota,
     pub minio: Minio,
     pub seaweedfs: Seaweedfs,
+    pub postgres: Postgres,
+    pub mongodb: Mongodb,
+    pub etcd: Etcd,
+    pub milvus: Milvus,
     /// OpenWhisk namespaces and their `uuid:key` auth (`spec.openwhisk.namespaces`).
     #[serde(skip)]
     pub namespaces: BTreeMap<String, Secret>,
@@ -242,6 +254,17 @@ fn node_settings(facts: &ClusterFacts) -> BTreeMap<String, String> {
                 .map(|k| (k.to_owned(), v.clone()))
         })
         .collect()
+}
+
+/// A count or size the spec may leave out (then `default`) but not set below 1 (the CRD's
+/// schema refuses it too; this guards CRs that reach the operator without admission).
+fn at_least_one(value: Option<i32>, field: &str, default: u32) -> Result<u32, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => u32::try_from(v).ok().filter(|v| *v >= 1).ok_or_else(|| {
+            ConfigError::invalid(field, format!("{field} must be at least 1, not {v}"))
+        }),
+    }
 }
 
 fn positive(value: Option<i32>) -> Option<u32> {

@@ -18,6 +18,8 @@ pub enum SecretShape {
     Password,
     /// An OpenWhisk auth key: `<uuid>:<64 alphanumerics>`.
     OpenWhiskAuth,
+    /// An ECDSA P-256 private key, PKCS#8 PEM (e.g. etcd's JWT signing key).
+    EcPrivateKey,
 }
 
 /// One key of the generated Secret.
@@ -39,6 +41,13 @@ impl GeneratedKey {
         GeneratedKey {
             name,
             shape: SecretShape::OpenWhiskAuth,
+        }
+    }
+
+    pub const fn ec_private_key(name: &'static str) -> GeneratedKey {
+        GeneratedKey {
+            name,
+            shape: SecretShape::EcPrivateKey,
         }
     }
 
@@ -72,6 +81,7 @@ impl GeneratedKey {
                     random(64)
                 )
             }
+            SecretShape::EcPrivateKey => ec_private_key_pem(),
         }
     }
 
@@ -83,8 +93,31 @@ impl GeneratedKey {
                 "00000000-0000-0000-0000-000000000000:{:x<64}",
                 format!("generated-{}", self.name)
             ),
+            SecretShape::EcPrivateKey => format!(
+                "-----BEGIN PRIVATE KEY-----\ngenerated-{}\n-----END PRIVATE KEY-----\n",
+                self.name
+            ),
         }
     }
+}
+
+/// A fresh ECDSA P-256 key as PKCS#8 PEM, from the system's random source.
+fn ec_private_key_pem() -> String {
+    use base64::Engine;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    // Only fails when the system has no random source, where nothing else would work either.
+    let Ok(document) = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng) else {
+        panic!("no system random source to generate a key");
+    };
+    let encoded = base64::engine::general_purpose::STANDARD.encode(document.as_ref());
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    pem
 }
 
 /// The installation-wide keys that belong to no single component: the auth keys of the
@@ -149,5 +182,9 @@ mod tests {
         assert_eq!((uuid.len(), key.len()), (36, 64));
         assert_ne!(NUVOLARIS_AUTH.generate(), auth, "random");
         assert!(NUVOLARIS_AUTH.placeholder().starts_with("00000000-"));
+        let key = GeneratedKey::ec_private_key("k").generate();
+        assert!(key.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{key}");
+        assert!(key.ends_with("-----END PRIVATE KEY-----\n"));
+        assert_ne!(GeneratedKey::ec_private_key("k").generate(), key, "random");
     }
 }

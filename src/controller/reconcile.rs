@@ -325,7 +325,12 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
             ComponentRender::Disabled(_) => Outcome::Disabled,
             ComponentRender::NotImplemented(_) => Outcome::NotImplemented,
             ComponentRender::Unsupported { reason, .. } => Outcome::Unsupported(reason),
-            ComponentRender::Rendered(component) => install(ctx, component, &index, &mut run).await,
+            ComponentRender::Rendered(component) => {
+                match unmet_dependency(&component.dependencies, &outcomes) {
+                    Some(waiting) => waiting,
+                    None => install(ctx, component, &index, &mut run).await,
+                }
+            }
         };
         outcomes.push(ComponentOutcome { id, outcome });
     }
@@ -433,6 +438,44 @@ impl Plan {
         }
         keep
     }
+}
+
+/// Why a component cannot be installed yet: a dependency that is not ready in this reconcile
+/// (its objects stay as they are, neither applied nor pruned), or one that is not enabled.
+/// `None` when every dependency is ready.
+pub(crate) fn unmet_dependency(
+    dependencies: &[ComponentId],
+    outcomes: &[ComponentOutcome],
+) -> Option<Outcome> {
+    for dependency in dependencies {
+        let key = dependency.key();
+        let outcome = outcomes
+            .iter()
+            .find(|o| o.id == *dependency)
+            .map(|o| &o.outcome);
+        match outcome {
+            Some(Outcome::Ready) => {}
+            Some(Outcome::Disabled) => {
+                return Some(Outcome::Failed(format!(
+                    "needs {key}, which is disabled: enable components.{key}"
+                )));
+            }
+            Some(Outcome::Failed(_)) => {
+                return Some(Outcome::Progressing(format!(
+                    "waiting for {key}, which failed"
+                )));
+            }
+            Some(Outcome::NotImplemented | Outcome::Unsupported(_)) => {
+                return Some(Outcome::Progressing(format!(
+                    "waiting for {key}, which this version cannot install"
+                )));
+            }
+            Some(Outcome::Progressing(_)) | None => {
+                return Some(Outcome::Progressing(format!("waiting for {key}")));
+            }
+        }
+    }
+    None
 }
 
 /// What one reconcile did, across components.
@@ -702,6 +745,40 @@ mod tests {
         assert_eq!(annotations.len(), 2);
         assert!(annotations.values().all(Value::is_null));
         assert!(!annotations.contains_key("user/keep"));
+    }
+
+    #[test]
+    fn a_component_waits_for_its_dependencies() {
+        let outcome = |id, outcome| ComponentOutcome { id, outcome };
+        let deps = [ComponentId::Etcd, ComponentId::Minio];
+        assert_eq!(unmet_dependency(&[], &[]), None);
+        let ready = [
+            outcome(ComponentId::Minio, Outcome::Ready),
+            outcome(ComponentId::Etcd, Outcome::Ready),
+        ];
+        assert_eq!(unmet_dependency(&deps, &ready), None);
+        let progressing = [
+            outcome(ComponentId::Minio, Outcome::Ready),
+            outcome(ComponentId::Etcd, Outcome::Progressing("0/1 ready".into())),
+        ];
+        assert_eq!(
+            unmet_dependency(&deps, &progressing),
+            Some(Outcome::Progressing("waiting for etcd".into()))
+        );
+        let disabled = [
+            outcome(ComponentId::Minio, Outcome::Ready),
+            outcome(ComponentId::Etcd, Outcome::Disabled),
+        ];
+        assert!(matches!(
+            unmet_dependency(&deps, &disabled),
+            Some(Outcome::Failed(m)) if m.contains("components.etcd")
+        ));
+        let unknown = [outcome(ComponentId::Etcd, Outcome::Ready)];
+        assert_eq!(
+            unmet_dependency(&deps, &unknown),
+            Some(Outcome::Progressing("waiting for minio".into())),
+            "a dependency not installed before is not ready"
+        );
     }
 
     #[test]

@@ -494,6 +494,9 @@ pub struct PostgresSpec {
     /// nuvolaris database credentials.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nuvolaris: Option<PasswordOnly>,
+    /// Resources of each database container (not in the original).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
 }
 
 /// PostgreSQL admin credentials.

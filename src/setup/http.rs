@@ -121,6 +121,32 @@ impl JsonClient {
         }
     }
 
+    /// A client that sends `Authorization: Bearer <token>` (Milvus's `user:password` tokens).
+    pub fn with_bearer(base_url: &str, token: &Secret, timeout: Duration) -> Self {
+        let mut client = JsonClient::new(base_url, "", &Secret::default(), timeout);
+        client.authorization = format!("Bearer {}", token.expose());
+        client
+    }
+
+    /// Sends one request with another bearer token (checks that a user's password works).
+    pub async fn send_with_bearer(
+        &self,
+        step: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: &Secret,
+    ) -> Result<Response, SetupError> {
+        self.send_as(
+            step,
+            method,
+            path,
+            body,
+            &format!("Bearer {}", token.expose()),
+        )
+        .await
+    }
+
     pub fn base(&self) -> &str {
         &self.base
     }

@@ -24,9 +24,12 @@ pub mod actions;
 mod couchdb;
 mod design;
 pub(crate) mod http;
+pub mod milvus;
 mod minio;
 pub mod minio_admin;
+pub mod mongodb;
 pub mod object_store;
+pub mod postgres;
 mod redis;
 pub(crate) mod resp;
 pub mod s3;
@@ -43,7 +46,10 @@ pub use couchdb::{
     COUCHDB_ENV, CouchdbSetupConfig, METADATA_ENV_PREFIX, NamespaceAuth, parse_namespaces,
     run_couchdb_setup,
 };
+pub use milvus::{MILVUS_ENV, MilvusAdmin, MilvusSetupConfig, run_milvus_setup};
 pub use minio::{MINIO_ENV, MinioSetupConfig, run_minio_setup};
+pub use mongodb::{MONGODB_ENV, MongodbSetupConfig, run_mongodb_setup};
+pub use postgres::{POSTGRES_ENV, PgAdmin, PgServer, PostgresSetupConfig, run_postgres_setup};
 pub use redis::{REDIS_ENV, RedisSetupConfig, run_redis_setup};
 pub use seaweedfs::{SEAWEEDFS_ENV, SeaweedfsSetupConfig, run_seaweedfs_setup};
 
@@ -86,6 +92,12 @@ pub enum SetupStep {
     Minio,
     /// SeaweedFS's identities, buckets and quotas.
     Seaweedfs,
+    /// The `nuvolaris` database, user and schema of PostgreSQL.
+    Postgres,
+    /// FerretDB's PostgreSQL role and database.
+    Mongodb,
+    /// Milvus's `nuvolaris` user, database and role.
+    Milvus,
 }
 
 impl SetupStep {
@@ -96,6 +108,9 @@ impl SetupStep {
             SetupStep::Redis => "redis",
             SetupStep::Minio => "minio",
             SetupStep::Seaweedfs => "seaweedfs",
+            SetupStep::Postgres => "postgres",
+            SetupStep::Mongodb => "mongodb",
+            SetupStep::Milvus => "milvus",
         }
     }
 
@@ -106,6 +121,9 @@ impl SetupStep {
             SetupStep::Redis => "redis-init",
             SetupStep::Minio => "minio-init",
             SetupStep::Seaweedfs => "seaweedfs-init",
+            SetupStep::Postgres => "postgres-init",
+            SetupStep::Mongodb => "mongodb-init",
+            SetupStep::Milvus => "milvus-init",
         }
     }
 
@@ -116,6 +134,9 @@ impl SetupStep {
             SetupStep::Redis => "init-redis",
             SetupStep::Minio => "init-minio",
             SetupStep::Seaweedfs => "init-seaweedfs",
+            SetupStep::Postgres => "init-postgres",
+            SetupStep::Mongodb => "init-mongodb",
+            SetupStep::Milvus => "init-milvus",
         }
     }
 
@@ -126,6 +147,9 @@ impl SetupStep {
             SetupStep::Redis => REDIS_ENV,
             SetupStep::Minio => MINIO_ENV,
             SetupStep::Seaweedfs => SEAWEEDFS_ENV,
+            SetupStep::Postgres => POSTGRES_ENV,
+            SetupStep::Mongodb => MONGODB_ENV,
+            SetupStep::Milvus => MILVUS_ENV,
         }
     }
 
@@ -136,6 +160,9 @@ impl SetupStep {
             SetupStep::Redis => run_redis_setup(RedisSetupConfig::from_env()?).await,
             SetupStep::Minio => run_minio_setup(MinioSetupConfig::from_env()?).await,
             SetupStep::Seaweedfs => run_seaweedfs_setup(SeaweedfsSetupConfig::from_env()?).await,
+            SetupStep::Postgres => run_postgres_setup(PostgresSetupConfig::from_env()?).await,
+            SetupStep::Mongodb => run_mongodb_setup(MongodbSetupConfig::from_env()?).await,
+            SetupStep::Milvus => run_milvus_setup(MilvusSetupConfig::from_env()?).await,
         }
     }
 }
@@ -277,6 +304,10 @@ pub enum SetupError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{step}: PostgreSQL: {reason}")]
+    Postgres { step: String, reason: String },
+    #[error("{step}: Milvus: {reason}")]
+    Milvus { step: String, reason: String },
     #[error("{step}: Redis error: {reason}")]
     Redis { step: String, reason: String },
     #[error(

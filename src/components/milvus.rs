@@ -1,0 +1,97 @@
+//! Milvus, the vector database (`components.milvus`), standalone, on etcd and the object store.
+//!
+//! Deploys: Deployment `nuvolaris-milvus-standalone` (pods labelled `name=nuvolaris-milvus`),
+//! its claim `nuvolaris-milvus`, Service `nuvolaris-milvus` (NodePorts 32530 and 32531), the
+//! generated Secret `nuvolaris-milvus-<hash>` with its configuration (passwords included), and
+//! the setup Job `milvus-init` (`nuvolaris-operator setup milvus`: the `nuvolaris` user,
+//! database and role over the REST API). Installed once etcd and the object store are ready.
+
+use minijinja::context;
+
+use super::kit::{Overlay, Workload};
+use super::{Component, ConfigAnnotation, RenderError};
+use crate::apply::kinds::{self, KnownKind};
+use crate::config::milvus::{BUCKET, DATABASE, NAME, PORT, S3_USER, USER};
+use crate::config::{self, Config, GeneratedKey};
+use crate::crd::ComponentId;
+use crate::setup::{MilvusSetupConfig, SetupSettings};
+
+pub struct Milvus;
+
+const MILVUS: Workload = Workload::deployment("nuvolaris-milvus-standalone");
+
+impl Component for Milvus {
+    fn id(&self) -> ComponentId {
+        ComponentId::Milvus
+    }
+
+    fn overlay(&self, cfg: &Config) -> Result<Overlay, RenderError> {
+        let milvus = &cfg.milvus;
+        let (s3_host, s3_port) = milvus.object_store.endpoint();
+        let user_yaml = crate::render::render(
+            "milvus/user.yaml",
+            context! {
+                etcd_endpoints => cfg.etcd.endpoints(&cfg.namespace),
+                etcd_user => config::etcd::ROOT_USER,
+                etcd_password => cfg.etcd.root_password.expose(),
+                s3_host => s3_host, s3_port => s3_port,
+                s3_user => S3_USER, s3_password => milvus.s3_password.expose(),
+                bucket => BUCKET,
+                max_database_num => milvus.max_database_num,
+                max_role_num => milvus.max_role_num,
+                max_user_num => milvus.max_user_num,
+                root_password => milvus.root_password.expose(),
+            },
+        )
+        .map_err(|e| RenderError::Defect {
+            component: self.id(),
+            message: e.to_string(),
+        })?;
+        let setup = MilvusSetupConfig::new(
+            format!("http://{NAME}:{PORT}"),
+            milvus.root_password.clone(),
+            milvus.nuvolaris_password.clone(),
+        );
+        Overlay::new(self.id(), &cfg.namespace)
+            .base("milvus", &["milvus.yaml"])?
+            .secret(NAME, [("user.yaml", user_yaml.as_str())])
+            .image("milvusdb/milvus", &milvus.image)
+            .replicas(MILVUS, milvus.replicas)?
+            .claim_size(NAME, milvus.volume_size_gi, cfg.storage_class.as_deref())?
+            .setup_job(&setup.to_env(), &cfg.operator_image)
+            .scheduling(MILVUS, cfg.scheduling, NAME)
+    }
+
+    fn dependencies(&self, cfg: &Config) -> Vec<ComponentId> {
+        vec![ComponentId::Etcd, cfg.milvus.object_store.component()]
+    }
+
+    fn config_annotations(&self, cfg: &Config) -> Vec<ConfigAnnotation> {
+        vec![
+            ConfigAnnotation::plain(
+                "milvus_host",
+                format!("{NAME}.{}.svc.cluster.local", cfg.namespace),
+            ),
+            ConfigAnnotation::plain("milvus_port", PORT.to_string()),
+            ConfigAnnotation::credential(
+                "milvus_token",
+                format!("{USER}:{}", cfg.milvus.nuvolaris_password.expose()),
+            ),
+            ConfigAnnotation::plain("milvus_db_name", DATABASE),
+        ]
+    }
+
+    fn generated_secrets(&self) -> &'static [GeneratedKey] {
+        config::milvus::GENERATED
+    }
+
+    fn kinds(&self) -> &'static [KnownKind] {
+        &[
+            kinds::SECRET,
+            kinds::SERVICE,
+            kinds::PERSISTENT_VOLUME_CLAIM,
+            kinds::DEPLOYMENT,
+            kinds::JOB,
+        ]
+    }
+}
