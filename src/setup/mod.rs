@@ -1,12 +1,13 @@
 //! In-cluster setup steps that talk to the data services.
 //!
 //! They run as Kubernetes Jobs of the operator's own image
-//! (`nuvolaris-operator setup couchdb`, `nuvolaris-operator setup redis`).
+//! (`nuvolaris-operator setup couchdb`, `… setup redis`, `… setup whisk-system`).
 //! Every step is idempotent: it reads the current state first and writes only
 //! when it differs, so a Job can be re-run on every reconcile (and must be
 //! re-run after Redis restarts: its ACLs live in memory only).
 //!
-//! Each step's settings are one type ([`CouchdbSetupConfig`], [`RedisSetupConfig`]) that
+//! Each step's settings are one type ([`CouchdbSetupConfig`], [`RedisSetupConfig`],
+//! [`whisk_system::WhiskSystemConfig`]) that
 //! implements [`SetupSettings`]: the operator writes it into the Job's environment with
 //! [`SetupSettings::to_env`] (secret values into a generated Secret loaded with `envFrom`), the
 //! setup command reads it back with [`SetupSettings::from_vars`]; a round-trip test per step
@@ -67,6 +68,8 @@ pub enum SetupStep {
     Couchdb,
     /// The `nuvolaris` ACL user of Redis.
     Redis,
+    /// The whisk-system package `nuv` and its actions, over the OpenWhisk REST API.
+    WhiskSystem,
 }
 
 impl SetupStep {
@@ -75,6 +78,7 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "couchdb",
             SetupStep::Redis => "redis",
+            SetupStep::WhiskSystem => "whisk-system",
         }
     }
 
@@ -83,6 +87,7 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "couchdb-init",
             SetupStep::Redis => "redis-init",
+            SetupStep::WhiskSystem => "whisk-system-init",
         }
     }
 
@@ -91,6 +96,7 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "init-couchdb",
             SetupStep::Redis => "init-redis",
+            SetupStep::WhiskSystem => "init-whisk-system",
         }
     }
 
@@ -99,15 +105,27 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => COUCHDB_ENV,
             SetupStep::Redis => REDIS_ENV,
+            SetupStep::WhiskSystem => whisk_system::WHISK_SYSTEM_ENV,
         }
     }
 
-    /// Runs the step with the settings in the process environment.
-    pub async fn run_from_env(self) -> Result<SetupReport, SetupError> {
-        match self {
-            SetupStep::Couchdb => run_couchdb_setup(CouchdbSetupConfig::from_env()?).await,
-            SetupStep::Redis => run_redis_setup(RedisSetupConfig::from_env()?).await,
-        }
+    /// Runs the step with the settings in the process environment; returns its one-line
+    /// summary.
+    pub async fn run_from_env(self) -> Result<String, SetupError> {
+        Ok(match self {
+            SetupStep::Couchdb => run_couchdb_setup(CouchdbSetupConfig::from_env()?)
+                .await?
+                .to_string(),
+            SetupStep::Redis => run_redis_setup(RedisSetupConfig::from_env()?)
+                .await?
+                .to_string(),
+            SetupStep::WhiskSystem => whisk_system::run_whisk_system_setup(
+                whisk_system::WhiskSystemConfig::from_env()?,
+                std::env::var(whisk_system::CONTENT_HASH_ENV).ok(),
+            )
+            .await?
+            .to_string(),
+        })
     }
 }
 
