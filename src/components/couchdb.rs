@@ -93,6 +93,9 @@ fn setup(cfg: &Config) -> CouchdbSetupConfig {
         cfg.nuvolaris_password.clone(),
         cfg.nuvolaris_email.clone(),
     );
-    settings.metadata = ops_config::user_metadata_env(cfg);
+    settings.metadata = ops_config::user_metadata_env(cfg)
+        .into_iter()
+        .map(|entry| (entry.key, entry.value))
+        .collect();
     settings
 }

@@ -83,24 +83,38 @@ fn pod_template(object: &Object) -> Option<&Value> {
     }
 }
 
+/// One `env` entry of the `nuvolaris` user's metadata document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataEntry {
+    /// Upper-cased, e.g. `REDIS_URL`.
+    pub key: String,
+    pub value: Secret,
+    /// From a credential annotation (the value is a secret).
+    pub credential: bool,
+}
+
 /// The `env` entries of the `nuvolaris` user's metadata: the annotations every enabled
 /// component publishes while enabled ([`Publish::Enabled`]) and marked for the users'
 /// environment, credentials included (the document is read only by `login`, with the
 /// `nuvolaris` password), keys upper-cased as the original's (`redis_url` → `REDIS_URL`),
 /// sorted by key, the first component's value winning.
-pub fn user_metadata_env(cfg: &Config) -> Vec<(String, Secret)> {
-    let mut env: Vec<(String, Secret)> = Vec::new();
+pub fn user_metadata_env(cfg: &Config) -> Vec<MetadataEntry> {
+    let mut env: Vec<MetadataEntry> = Vec::new();
     let components = implemented().filter(|c: &&dyn Component| cfg.enabled(c.id()));
     for annotation in components.flat_map(|c| c.config_annotations(cfg)) {
         if annotation.when != Publish::Enabled || !annotation.user_env {
             continue;
         }
         let key = env_key(&annotation.key);
-        if !key.is_empty() && !env.iter().any(|(k, _)| *k == key) {
-            env.push((key, Secret::new(annotation.value)));
+        if !key.is_empty() && !env.iter().any(|e| e.key == key) {
+            env.push(MetadataEntry {
+                key,
+                value: Secret::new(annotation.value),
+                credential: annotation.credential,
+            });
         }
     }
-    env.sort_by(|(a, _), (b, _)| a.cmp(b));
+    env.sort_by(|a, b| a.key.cmp(&b.key));
     env
 }
 
@@ -152,8 +166,8 @@ mod tests {
         Config::from_whisk(&whisk, &ClusterFacts::default(), &secrets).expect("valid")
     }
 
-    fn keys(env: &[(String, Secret)]) -> Vec<&str> {
-        env.iter().map(|(k, _)| k.as_str()).collect()
+    fn keys(env: &[MetadataEntry]) -> Vec<&str> {
+        env.iter().map(|e| e.key.as_str()).collect()
     }
 
     #[test]
@@ -176,9 +190,18 @@ mod tests {
         );
         let value = |key: &str| {
             env.iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.expose().to_owned())
+                .find(|e| e.key == key)
+                .map(|e| e.value.expose().to_owned())
         };
+        let credentials: Vec<&str> = env
+            .iter()
+            .filter(|e| e.credential)
+            .map(|e| e.key.as_str())
+            .collect();
+        assert_eq!(
+            credentials,
+            ["REDIS_ALT_URL", "REDIS_PASSWORD", "REDIS_URL"]
+        );
         assert_eq!(
             value("REDIS_URL").as_deref(),
             Some("redis://nuvolaris:p%40ss@redis:6379")
