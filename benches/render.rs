@@ -31,7 +31,15 @@ fn main() {
         .collect();
     times.sort();
     let mean = times.iter().sum::<Duration>() / runs;
-    println!("render of deploy/samples/minimal.yaml ({objects} objects, 5 components)");
+    let components: std::collections::BTreeSet<&str> = rendered
+        .yaml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nuvolaris.org/component: "))
+        .collect();
+    println!(
+        "render of deploy/samples/minimal.yaml ({objects} objects, {} components)",
+        components.len()
+    );
     println!(
         "  first render (cold templates): {:.2} ms",
         cold.as_secs_f64() * 1e3

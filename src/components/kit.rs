@@ -309,7 +309,8 @@ impl Overlay {
                 "template": {
                     "metadata": {
                         "labels": {"job": job, "name": job},
-                        "annotations": {"whisks.nuvolaris.org/annotate-version": "true"},
+                        // its `<job>_version` on cm/config, as every annotated workload's
+                        "annotations": {super::ops_config::ANNOTATE_VERSION: "true"},
                     },
                     "spec": {
                         "restartPolicy": "Never",
