@@ -13,10 +13,10 @@ use nuvolaris_operator::crd::{Whisk, validate};
 use nuvolaris_operator::offline;
 
 fn main() {
-    let text = measure_render("deploy/samples/minimal.yaml", "5 components");
+    let text = measure_render("deploy/samples/minimal.yaml", "the minimal sample");
     measure_render(
         "tests/samples/platform.yaml",
-        "9 components: + registry, TLS, cron, quota; the first render hashes the registry password with bcrypt",
+        "+ registry, TLS, cron, quota; the first render hashes the registry password with bcrypt",
     );
     measure_render(
         "tests/samples/storage-minio.yaml",
@@ -80,11 +80,17 @@ fn measure_render(path: &str, what: &str) -> String {
         .collect();
     times.sort();
     let mean = times.iter().sum::<Duration>() / runs;
+    let components: std::collections::BTreeSet<&str> = rendered
+        .yaml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nuvolaris.org/component: "))
+        .collect();
     println!(
-        "render of {} ({objects} objects, {what})",
+        "render of {} ({objects} objects, {} components: {what})",
         path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
             .unwrap_or(&path)
-            .display()
+            .display(),
+        components.len()
     );
     println!(
         "  first render (cold templates): {:.2} ms",

@@ -178,7 +178,7 @@ pub async fn diff_whisk(
     let renders = render(&whisk, &facts, &generated).map_err(DiffError::InvalidSpec)?;
 
     // what the controller would apply and keep, by the controller's own plan
-    let plan = Plan::new(renders, &owner);
+    let plan = Plan::new(renders, &owner, facts.operator_image.as_deref());
     let applier = Applier::new(client.clone());
     let index = applier.index(&owner, &plan.kinds, false).await?;
     let keep = plan.keep(&index);

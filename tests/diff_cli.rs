@@ -15,6 +15,8 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client};
 use nuvolaris_operator::components::generated_secret_keys;
+use nuvolaris_operator::components::ops_config::user_metadata_env;
+use nuvolaris_operator::config::{ClusterFacts, Config, GeneratedSecrets};
 use nuvolaris_operator::controller::{self, Context, reconcile};
 use nuvolaris_operator::crd::{Whisk, validate};
 use nuvolaris_operator::diff::{Diff, diff_whisk};
@@ -36,9 +38,29 @@ fn admitted(doc: &Value) -> Whisk {
     serde_json::from_value(admitted.object).expect("a Whisk")
 }
 
+/// The Secret keys that hold no secret: the `nuvolaris` user's metadata entries of plain
+/// annotations (`NUVOLARIS_METADATA_REDIS_PREFIX=nuvolaris:`), which `setup couchdb` reads from
+/// its Secret together with the credential ones.
+fn plain_metadata_keys(whisk: &Whisk) -> BTreeSet<String> {
+    let placeholders = GeneratedSecrets::placeholders(&generated_secret_keys());
+    let cfg = Config::from_whisk(whisk, &ClusterFacts::default(), &placeholders)
+        .expect("the sample's configuration");
+    user_metadata_env(&cfg)
+        .into_iter()
+        .filter(|entry| !entry.credential)
+        .map(|entry| {
+            format!(
+                "{}{}",
+                nuvolaris_operator::setup::METADATA_ENV_PREFIX,
+                entry.key
+            )
+        })
+        .collect()
+}
+
 /// Every secret value of the namespace (decoded and as stored) plus the stand-ins `diff`
-/// renders with while the generated Secret does not exist.
-async fn secret_values(client: &Client, ns: &str) -> BTreeSet<String> {
+/// renders with while the generated Secret does not exist; `plain` keys are left out.
+async fn secret_values(client: &Client, ns: &str, plain: &BTreeSet<String>) -> BTreeSet<String> {
     let mut values: BTreeSet<String> = generated_secret_keys()
         .iter()
         .map(|k| k.placeholder())
@@ -49,8 +71,10 @@ async fn secret_values(client: &Client, ns: &str) -> BTreeSet<String> {
         .await
         .expect("list secrets")
     {
-        for value in secret.data.unwrap_or_default().into_values() {
-            values.insert(String::from_utf8_lossy(&value.0).into_owned());
+        for (key, value) in secret.data.unwrap_or_default() {
+            if !plain.contains(&key) {
+                values.insert(String::from_utf8_lossy(&value.0).into_owned());
+            }
         }
     }
     let encoded: Vec<String> = values
@@ -101,6 +125,11 @@ async fn diff_new_then_nothing_then_only_what_changes() {
     let ns = namespace.name.clone();
     let doc = sample(&ns);
     let whisk = admitted(&doc);
+    let plain = plain_metadata_keys(&whisk);
+    assert!(
+        plain.contains("NUVOLARIS_METADATA_REDIS_PREFIX"),
+        "{plain:?}"
+    );
 
     // 1. nothing there yet: every object is new, passwords are to be generated
     let diff = diff_whisk(&client, whisk.clone(), None)
@@ -134,7 +163,7 @@ async fn diff_new_then_nothing_then_only_what_changes() {
             diff.text
         );
     }
-    assert_no_secret(&diff, &secret_values(&client, &ns).await);
+    assert_no_secret(&diff, &secret_values(&client, &ns, &plain).await);
 
     // 2. the operator applies (its own pipeline, in process): nothing left to change
     let whisks: Api<Whisk> = Api::namespaced(client.clone(), &ns);
@@ -179,7 +208,7 @@ async fn diff_new_then_nothing_then_only_what_changes() {
         "{}",
         diff.text
     );
-    let secrets = secret_values(&client, &ns).await;
+    let secrets = secret_values(&client, &ns, &plain).await;
     assert!(secrets.len() > 2 * generated_secret_keys().len());
     assert_no_secret(&diff, &secrets);
 

@@ -828,3 +828,75 @@ async fn a_concurrent_writer_409_is_resolved_by_rereading() {
     // 2 (first run) → 3 (other writer) → 4 (setup after re-reading).
     assert!(doc["_rev"].as_str().unwrap().starts_with("4-"), "{doc}");
 }
+
+/// The operator re-runs `setup couchdb` when the components' annotations change (the env list
+/// is in the Job's Secret): only the metadata document is rewritten, with the new env list, the
+/// user's own secrets and the password hash kept. Prints the time of that upsert.
+#[tokio::test]
+async fn a_changed_env_list_rewrites_only_the_metadata_document() {
+    logs();
+    let pouch = start_pouchdb().await;
+    let (proxy, url) = Proxy::start(pouch.port, "cluster_finished").await;
+    let p = "env_";
+    run_couchdb_setup(CouchdbSetupConfig::from_vars(vars(&url, p)).unwrap())
+        .await
+        .unwrap();
+    let port = pouch.port;
+    let path = "/env_users_metadata/nuvolaris";
+    let mut meta = admin_get(port, path).await;
+    meta["userenv"] = json!([{"key": "MY_SECRET", "value": "user-value"}]);
+    admin_put(port, path, &meta).await;
+    let hash = admin_get(port, path).await["password"].clone();
+    proxy.take();
+
+    // S3 switched off, a Redis URL added.
+    let changed_vars: Vec<(String, String)> = vars(&url, p)
+        .into_iter()
+        .filter(|(k, _)| k != "NUVOLARIS_METADATA_S3_SECRET_KEY")
+        .chain([(
+            "NUVOLARIS_METADATA_REDIS_URL".to_owned(),
+            "redis://nuvolaris:pw@redis:6379".to_owned(),
+        )])
+        .collect();
+    let t = Instant::now();
+    let report = run_couchdb_setup(CouchdbSetupConfig::from_vars(changed_vars.clone()).unwrap())
+        .await
+        .unwrap();
+    let upsert = t.elapsed();
+    let changed: Vec<&str> = report
+        .steps
+        .iter()
+        .filter(|s| s.outcome != Outcome::Unchanged)
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(changed, ["document env_users_metadata/nuvolaris"]);
+    let writes: Vec<String> = proxy
+        .take()
+        .iter()
+        .filter(|s| s.method != "GET")
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect();
+    assert_eq!(writes, [format!("PUT {path}")]);
+    let meta = admin_get(port, path).await;
+    assert_eq!(
+        meta["env"],
+        json!([
+            {"key": "AUTH", "value": format!("{NUVOLARIS_UUID}:{NUVOLARIS_KEY}")},
+            {"key": "REDIS_PREFIX", "value": "nuvolaris:"},
+            {"key": "REDIS_URL", "value": "redis://nuvolaris:pw@redis:6379"},
+        ])
+    );
+    assert_eq!(meta["userenv"][0]["value"], "user-value");
+    assert_eq!(meta["password"], hash, "same password: the hash is kept");
+
+    let t = Instant::now();
+    let again = run_couchdb_setup(CouchdbSetupConfig::from_vars(changed_vars).unwrap())
+        .await
+        .unwrap();
+    let unchanged = t.elapsed();
+    assert!(again.is_unchanged(), "{again:?}");
+    eprintln!(
+        "setup couchdb with a changed metadata env (one document upserted) vs pouchdb-server: \
+         {upsert:?}; nothing to change: {unchanged:?}"
+    );
+}

@@ -31,6 +31,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use nuvolaris_operator::setup::SetupError;
+use nuvolaris_operator::setup::SetupSettings;
 use nuvolaris_operator::setup::actions::{WebExport, system_actions};
 use nuvolaris_operator::setup::whisk_system::{WhiskSystemConfig, deploy_whisk_system};
 

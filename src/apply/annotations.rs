@@ -3,8 +3,10 @@
 //! operator publishes are its, a key it stops publishing (a disabled component's) is removed by
 //! the API server, and every other key and field of the object stays as others wrote it.
 //! Created when missing (empty but for the annotations); never deleted, never pruned.
+//! Sticky keys keep the value the manager published before (a status that is not known again
+//! yet).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Patch, PatchParams};
@@ -25,12 +27,14 @@ pub enum Published {
 }
 
 /// Makes the annotations of the ConfigMap `namespace/name` that [`ANNOTATIONS_MANAGER`] owns
-/// exactly `annotations`. One read; a write only when something differs.
+/// exactly `annotations`, plus the `sticky` keys it already owns, with their live values. One
+/// read; a write only when something differs.
 pub async fn publish_config_map_annotations(
     client: &Client,
     namespace: &str,
     name: &str,
     annotations: &BTreeMap<String, String>,
+    sticky: &BTreeSet<String>,
 ) -> Result<Published, ApplyError> {
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
     let shown = format!("ConfigMap {namespace}/{name}");
@@ -39,8 +43,10 @@ pub async fn publish_config_map_annotations(
         object: shown.clone(),
         source,
     })?;
+    let owned = live.as_ref().map(owned_annotations).unwrap_or_default();
+    let annotations = &with_sticky(annotations, sticky, &owned);
     let unchanged = match &live {
-        Some(live) => owned_annotations(live) == *annotations,
+        Some(_) => owned == *annotations,
         // nothing to publish: no reason to create the ConfigMap
         None => annotations.is_empty(),
     };
@@ -64,6 +70,22 @@ pub async fn publish_config_map_annotations(
         source,
     })?;
     Ok(Published::Written)
+}
+
+/// `annotations` and the `sticky` keys of `owned` (what the manager published before) that
+/// `annotations` does not set.
+fn with_sticky(
+    annotations: &BTreeMap<String, String>,
+    sticky: &BTreeSet<String>,
+    owned: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut out = annotations.clone();
+    for key in sticky {
+        if let Some(value) = owned.get(key) {
+            out.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    out
 }
 
 /// The annotations of `live` that [`ANNOTATIONS_MANAGER`] owns, with their live values.
@@ -92,6 +114,28 @@ fn owned_annotations(live: &ConfigMap) -> BTreeMap<String, String> {
 mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{FieldsV1, ManagedFieldsEntry};
+
+    #[test]
+    fn sticky_keys_keep_what_was_published_and_nothing_else() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let owned = map(&[("status", "failed"), ("old", "x")]);
+        let sticky = BTreeSet::from(["status".to_owned(), "never".to_owned()]);
+        assert_eq!(
+            with_sticky(&map(&[("apihost", "http://h")]), &sticky, &owned),
+            map(&[("apihost", "http://h"), ("status", "failed")]),
+            "kept: a sticky key published before; gone: a key no longer published"
+        );
+        assert_eq!(
+            with_sticky(&map(&[("status", "created")]), &sticky, &owned),
+            map(&[("status", "created")]),
+            "a value for the key replaces the kept one"
+        );
+    }
 
     #[test]
     fn only_the_annotations_of_our_manager_count() {

@@ -3,10 +3,12 @@
 //! Deploys: StatefulSet `couchdb` (pod `couchdb-0`, volume claim `couchdb-pvc`), Services
 //! `couchdb` and `couchdb-np`, the generated Secret `couchdb-auth-<hash>`, and the setup Job
 //! `couchdb-init` (`nuvolaris-operator setup couchdb`: databases, users, design documents,
-//! initial subjects).
+//! initial subjects, the `nuvolaris` user's metadata). The metadata's `env` is what every
+//! enabled component publishes for the users ([`ops_config::user_metadata_env`]): it is in the
+//! Job's Secret, so a component switched on or off, or a changed value, re-runs the Job.
 
 use super::kit::{Overlay, VolumeClaim, Workload};
-use super::{Component, RenderError};
+use super::{Component, RenderError, ops_config};
 use crate::apply::kinds::{self, KnownKind};
 use crate::config::{self, Config, Flavour, GeneratedKey};
 use crate::crd::ComponentId;
@@ -82,7 +84,7 @@ fn setup(cfg: &Config) -> CouchdbSetupConfig {
             })
         })
         .collect();
-    CouchdbSetupConfig::new(
+    let mut settings = CouchdbSetupConfig::new(
         format!("http://{}:{}", db.host, db.port),
         (db.admin.user.clone(), db.admin.password.clone()),
         (db.controller.user.clone(), db.controller.password.clone()),
@@ -90,5 +92,10 @@ fn setup(cfg: &Config) -> CouchdbSetupConfig {
         namespaces,
         cfg.nuvolaris_password.clone(),
         cfg.nuvolaris_email.clone(),
-    )
+    );
+    settings.metadata = ops_config::user_metadata_env(cfg)
+        .into_iter()
+        .map(|entry| (entry.key, entry.value))
+        .collect();
+    settings
 }

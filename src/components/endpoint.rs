@@ -42,12 +42,14 @@ impl Component for Endpoint {
     }
 
     /// `apihost`, with its scheme: the `ops` CLI polls it until it is not `<scheme>://pending`.
+    /// Not in the users' environment: `ops` would export it as `APIHOST`, which its tasks use
+    /// for the host without its scheme.
     fn config_annotations(&self, cfg: &Config) -> Vec<ConfigAnnotation> {
         let apihost = cfg
             .apihost
             .url()
             .unwrap_or_else(|| format!("{}://pending", cfg.apihost.scheme()));
-        vec![ConfigAnnotation::plain("apihost", apihost)]
+        vec![ConfigAnnotation::plain("apihost", apihost).not_user_env()]
     }
 
     fn kinds(&self) -> &'static [KnownKind] {

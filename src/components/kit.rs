@@ -661,7 +661,7 @@ fn command_pod<C: JobCommand>(
     json!({
         "metadata": {
             "labels": {"job": job, "name": job},
-            "annotations": {"whisks.nuvolaris.org/annotate-version": "true"},
+            "annotations": {super::ops_config::ANNOTATE_VERSION: "true"},
         },
         "spec": spec,
     })

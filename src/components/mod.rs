@@ -22,6 +22,7 @@ pub mod milvus;
 pub mod minio;
 pub mod object_store;
 pub mod openwhisk;
+pub mod ops_config;
 pub mod postgres;
 pub mod quota;
 pub mod redis;
@@ -31,6 +32,7 @@ pub mod seaweedfs;
 pub mod static_content;
 pub mod tls;
 pub mod web;
+pub mod whisk_system;
 
 pub use crate::apply::Object;
 pub use kit::Overlay;
@@ -49,7 +51,9 @@ pub trait Component: Sync {
     fn overlay(&self, cfg: &Config) -> Result<Overlay, RenderError>;
 
     /// The annotations it publishes on the `ops` CLI's ConfigMap `config` (e.g. `apihost`,
-    /// `s3_host`): kept while it is enabled, removed when it is disabled.
+    /// `s3_host`): kept while it is enabled, removed when it is disabled; those marked
+    /// [`Publish::Ready`]/[`Publish::Failed`] follow its outcome. They also make the `env` of the
+    /// `nuvolaris` user's metadata ([`ops_config::user_metadata_env`]). Pure: from `cfg` only.
     fn config_annotations(&self, _cfg: &Config) -> Vec<ConfigAnnotation> {
         Vec::new()
     }
@@ -77,8 +81,29 @@ pub struct ConfigAnnotation {
     pub key: String,
     pub value: String,
     /// A password, a key or a URL holding one (`s3_secret_key`, `redis_url`): the `ops` CLI reads
-    /// them there, but an installation may choose not to publish them.
+    /// them there, but an installation may choose not to publish them
+    /// (`spec.nuvolaris.publishcredentials: false`).
     pub credential: bool,
+    /// Also an `env` entry `<KEY>` (upper-cased) of the `nuvolaris` user's metadata document,
+    /// which `login` hands to `ops -login` (see [`ops_config::user_metadata_env`]). True unless
+    /// [`ConfigAnnotation::not_user_env`].
+    pub user_env: bool,
+    /// When it is published.
+    pub when: Publish,
+}
+
+/// When a `cm/config` annotation is published: while its component is enabled, or only once the
+/// component's installation has succeeded or failed (e.g. `system_action_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publish {
+    /// While the component is enabled.
+    Enabled,
+    /// Once the component is ready (its setup Jobs done). While it is on its way again (a
+    /// changed setup Job re-running), the value published before stays.
+    Ready,
+    /// Once the component has failed (a setup Job out of retries); it stays while the Job is
+    /// re-run, until the component is ready.
+    Failed,
 }
 
 impl ConfigAnnotation {
@@ -87,14 +112,40 @@ impl ConfigAnnotation {
             key: key.into(),
             value: value.into(),
             credential: false,
+            user_env: true,
+            when: Publish::Enabled,
         }
     }
 
     pub fn credential(key: impl Into<String>, value: impl Into<String>) -> ConfigAnnotation {
         ConfigAnnotation {
-            key: key.into(),
-            value: value.into(),
             credential: true,
+            ..ConfigAnnotation::plain(key, value)
+        }
+    }
+
+    /// Not for the users' environment (e.g. `apihost`: `ops` exports its configuration as
+    /// environment variables, and its tasks use `APIHOST` for a host without scheme).
+    pub fn not_user_env(self) -> ConfigAnnotation {
+        ConfigAnnotation {
+            user_env: false,
+            ..self
+        }
+    }
+
+    /// Published only once the component is ready.
+    pub fn when_ready(self) -> ConfigAnnotation {
+        ConfigAnnotation {
+            when: Publish::Ready,
+            ..self
+        }
+    }
+
+    /// Published only once the component has failed.
+    pub fn when_failed(self) -> ConfigAnnotation {
+        ConfigAnnotation {
+            when: Publish::Failed,
+            ..self
         }
     }
 }
@@ -126,6 +177,7 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         ComponentId::Mongodb => Some(&ferretdb::Ferretdb),
         ComponentId::Etcd => Some(&etcd::Etcd),
         ComponentId::Milvus => Some(&milvus::Milvus),
+        ComponentId::WhiskSystem => Some(&whisk_system::WhiskSystem),
         ComponentId::Zookeeper
         | ComponentId::Kafka
         | ComponentId::Invoker
@@ -204,7 +256,7 @@ pub struct RenderedComponent {
     /// Names of the `batch/v1` Jobs in `objects` whose successful completion means that the
     /// component's setup steps are done (e.g. "couchdb-init").
     pub setup_jobs: Vec<String>,
-    /// What it publishes on `cm/config`.
+    /// What it publishes on `cm/config` (without credentials when the spec says so).
     pub annotations: Vec<ConfigAnnotation>,
     /// The components that must be ready before these objects are applied.
     pub dependencies: Vec<ComponentId>,
@@ -268,7 +320,7 @@ pub fn render_all(cfg: &Config) -> Result<Vec<ComponentRender>, RenderError> {
             let Some(component) = component(id) else {
                 return Ok(ComponentRender::NotImplemented(id));
             };
-            let annotations = component.config_annotations(cfg);
+            let annotations = ops_config::published(component.config_annotations(cfg), cfg);
             match component.support(cfg) {
                 Support::Unsupported(reason) => Ok(ComponentRender::Unsupported {
                     id,

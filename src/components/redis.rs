@@ -2,12 +2,13 @@
 //!
 //! Deploys: StatefulSet `redis` (pod `redis-0`; volume claim `redis-pvc` when persistence is
 //! on), Service `redis`, the generated Secret `redis-conf-<hash>` holding redis.conf, and the
-//! setup Job `redis-init` (`nuvolaris-operator setup redis`).
+//! setup Job `redis-init` (`nuvolaris-operator setup redis`). Publishes the `redis_*` keys of
+//! `cm/config` the `ops` CLI reads (the URL and password as credentials).
 
 use minijinja::context;
 
 use super::kit::{Overlay, VolumeClaim, Workload};
-use super::{Component, RenderError};
+use super::{Component, ConfigAnnotation, RenderError};
 use crate::apply::kinds::{self, KnownKind};
 use crate::config::{self, Config, GeneratedKey};
 use crate::crd::ComponentId;
@@ -16,6 +17,11 @@ use crate::setup::{RedisSetupConfig, SetupSettings};
 pub struct Redis;
 
 const REDIS: Workload = Workload::stateful_set("redis");
+/// The Service clients reach Redis through (`deploy/redis/service.yaml`), in the namespace.
+const SERVICE: &str = "redis";
+const PORT: u16 = 6379;
+/// What the original reported as the provider (its image is Redis-compatible).
+const PROVIDER: &str = "valkey";
 
 impl Component for Redis {
     fn id(&self) -> ComponentId {
@@ -31,7 +37,7 @@ impl Component for Redis {
         })
         .map_err(|e| RenderError::Defect { component: self.id(), message: e.to_string() })?;
         let setup = RedisSetupConfig::new(
-            "redis:6379".to_owned(),
+            format!("{SERVICE}:{PORT}"),
             redis.default_password.clone(),
             redis.nuvolaris_password.clone(),
             redis.prefix.clone(),
@@ -54,6 +60,31 @@ impl Component for Redis {
             overlay = overlay.pod_security(REDIS)?;
         }
         overlay.scheduling(REDIS, cfg.scheduling, "redis")
+    }
+
+    /// The original's `redis_*` keys, for the `nuvolaris` ACL user: `redis_url`
+    /// (`redis://nuvolaris:<password>@redis:6379`), `redis_alt_url` (`redis://<password>@…`, as
+    /// the original wrote it), `redis_password`, and the plain `redis_prefix`, `redis_service`,
+    /// `redis_port`, `redis_provider`.
+    fn config_annotations(&self, cfg: &Config) -> Vec<ConfigAnnotation> {
+        let redis = &cfg.redis;
+        let password = redis.nuvolaris_password.expose();
+        let in_url = super::ops_config::url_userinfo(password);
+        vec![
+            ConfigAnnotation::credential(
+                "redis_url",
+                format!("redis://nuvolaris:{in_url}@{SERVICE}:{PORT}"),
+            ),
+            ConfigAnnotation::plain("redis_prefix", &redis.prefix),
+            ConfigAnnotation::credential(
+                "redis_alt_url",
+                format!("redis://{in_url}@{SERVICE}:{PORT}"),
+            ),
+            ConfigAnnotation::plain("redis_service", SERVICE),
+            ConfigAnnotation::plain("redis_port", PORT.to_string()),
+            ConfigAnnotation::credential("redis_password", password),
+            ConfigAnnotation::plain("redis_provider", PROVIDER),
+        ]
     }
 
     fn generated_secrets(&self) -> &'static [GeneratedKey] {

@@ -40,10 +40,11 @@ impl Enabled {
 fn enabled(id: ComponentId, spec: &ComponentsSpec, flavour: Flavour) -> bool {
     let on = |switch: Option<bool>| switch.unwrap_or(false);
     match id {
-        // The runtimes, the controller and its endpoint come with OpenWhisk.
-        ComponentId::Preloader | ComponentId::Openwhisk | ComponentId::Endpoint => {
-            on(spec.openwhisk)
-        }
+        // The runtimes, the controller, its endpoint and the system actions come with OpenWhisk.
+        ComponentId::Preloader
+        | ComponentId::Openwhisk
+        | ComponentId::Endpoint
+        | ComponentId::WhiskSystem => on(spec.openwhisk),
         ComponentId::Couchdb => on(spec.couchdb),
         ComponentId::Redis => on(spec.redis),
         ComponentId::Registry => on(spec.registry),
@@ -83,6 +84,7 @@ mod tests {
             ComponentId::Preloader,
             ComponentId::Openwhisk,
             ComponentId::Endpoint,
+            ComponentId::WhiskSystem,
             ComponentId::Mongodb,
             ComponentId::Postgres,
         ] {

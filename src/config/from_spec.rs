@@ -170,6 +170,7 @@ impl Config {
                 tolerations: nuv.tolerations.unwrap_or(false),
             },
             node_ports: nuv.nodeports.unwrap_or(true),
+            publish_credentials: nuv.publishcredentials.unwrap_or(true),
             operator_image,
             couchdb: CouchDb::from_spec(spec, flavour, secrets)?,
             redis: Redis::from_spec(spec, secrets)?,

@@ -118,6 +118,9 @@ pub struct Config {
     /// Publish NodePort Services (`nuvolaris.nodeports`, default true); false makes them
     /// ClusterIP, so that several installations fit in one cluster.
     pub node_ports: bool,
+    /// Publish credential annotations on `cm/config` (`nuvolaris.publishcredentials`, default
+    /// true: the `ops` CLI reads them there).
+    pub publish_credentials: bool,
     /// Image of this operator, run by the setup Jobs.
     pub operator_image: String,
     pub enabled: Enabled,

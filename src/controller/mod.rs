@@ -27,6 +27,7 @@
 
 pub mod backoff;
 pub mod facts;
+mod ops_config;
 pub mod reconcile;
 pub mod secrets;
 pub mod status;

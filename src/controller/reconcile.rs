@@ -7,7 +7,7 @@
 //! one LIST per kind, [`install`] per component (apply, readiness, failed setup Jobs), [`prune`],
 //! then [`report`] (Events, status, when to look again).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ use kube::runtime::finalizer::{self, finalizer};
 use kube::{Api, Resource, ResourceExt};
 use serde_json::{Value, json};
 
+use super::ops_config::ConfigPlan;
 use super::status::{ComponentOutcome, Outcome, Verdict, desired_status, needs_write};
 use super::{Context, Error, Whisk, facts, secrets};
 use crate::apply::annotations::{Published, publish_config_map_annotations};
@@ -314,7 +315,7 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         Ok(renders) => renders,
         Err(err) => return reject(ctx, whisk, &previous, err).await,
     };
-    let plan = Plan::new(renders, &owner);
+    let plan = Plan::new(renders, &owner, facts.operator_image.as_deref());
     let index = ctx.applier.index(&owner, &plan.kinds, false).await?;
     let keep = plan.keep(&index);
     let mut run = Run::default();
@@ -334,7 +335,7 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         };
         outcomes.push(ComponentOutcome { id, outcome });
     }
-    publish_config(ctx, &owner, &plan.annotations, &mut outcomes, &mut run).await;
+    publish_config(ctx, &owner, &plan.config, &mut outcomes, &mut run).await;
     prune(ctx, &index, &keep, &mut run).await;
     report(ctx, whisk, &previous, Verdict::Components(outcomes), run).await
 }
@@ -373,12 +374,17 @@ pub(crate) struct Plan {
     kept_components: Vec<&'static str>,
     /// The kinds to list: every kind rendered.
     pub(crate) kinds: Vec<(String, String)>,
-    /// What the components publish on `cm/config`, and who publishes each key.
-    annotations: BTreeMap<String, (String, ComponentId)>,
+    /// What the installation publishes on `cm/config`.
+    config: ConfigPlan,
 }
 
 impl Plan {
-    pub(crate) fn new(renders: Vec<ComponentRender>, owner: &OwnerInfo) -> Plan {
+    /// `operator_image`: the image the operator runs as, when known (its version is published).
+    pub(crate) fn new(
+        renders: Vec<ComponentRender>,
+        owner: &OwnerInfo,
+        operator_image: Option<&str>,
+    ) -> Plan {
         let mut rendered = BTreeSet::from([ObjectKey {
             group: String::new(),
             kind: "Secret".into(),
@@ -387,15 +393,7 @@ impl Plan {
         }]);
         let mut kinds = Vec::new();
         let mut kept_components = Vec::new();
-        let mut annotations = BTreeMap::new();
-        for render in &renders {
-            for annotation in render.annotations().into_iter().flatten() {
-                annotations.insert(
-                    annotation.key.clone(),
-                    (annotation.value.clone(), render.id()),
-                );
-            }
-        }
+        let config = ConfigPlan::new(&renders, operator_image);
         let renders = renders
             .into_iter()
             .map(|render| match render {
@@ -418,7 +416,7 @@ impl Plan {
             rendered,
             kept_components,
             kinds,
-            annotations,
+            config,
         }
     }
 
@@ -556,21 +554,25 @@ async fn readiness(ctx: &Context, component: &RenderedComponent, run: &mut Run) 
     }
 }
 
-/// Publishes the components' annotations on the `ops` CLI's `cm/config`; a failure fails the
-/// components that publish there.
+/// Publishes the installation's annotations on the `ops` CLI's `cm/config`, those that depend
+/// on an outcome by this reconcile's outcomes; a failure fails the components that publish
+/// there.
 async fn publish_config(
     ctx: &Context,
     owner: &OwnerInfo,
-    annotations: &BTreeMap<String, (String, ComponentId)>,
+    config: &ConfigPlan,
     outcomes: &mut [ComponentOutcome],
     run: &mut Run,
 ) {
-    let values = annotations
-        .iter()
-        .map(|(key, (value, _))| (key.clone(), value.clone()))
-        .collect();
-    match publish_config_map_annotations(&ctx.client, &owner.namespace, OPS_CONFIGMAP, &values)
-        .await
+    let resolved = config.resolve(outcomes);
+    match publish_config_map_annotations(
+        &ctx.client,
+        &owner.namespace,
+        OPS_CONFIGMAP,
+        &resolved.values,
+        &resolved.sticky,
+    )
+    .await
     {
         Ok(Published::Unchanged) => {}
         Ok(Published::Written) => {
@@ -579,8 +581,7 @@ async fn publish_config(
         }
         Err(err) => {
             tracing::warn!(error = ?err, "cannot publish the cm/config annotations");
-            let publishers: BTreeSet<ComponentId> =
-                annotations.values().map(|(_, id)| *id).collect();
+            let publishers = &resolved.publishers;
             for outcome in outcomes.iter_mut().filter(|o| publishers.contains(&o.id)) {
                 outcome.outcome = Outcome::Failed(format!("cm/config: {err}"));
             }

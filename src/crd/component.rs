@@ -65,6 +65,9 @@ component_ids! {
     Openwhisk = "openwhisk", "OpenWhisk";
     /// The Ingresses (or Routes) that publish the OpenWhisk API on the apihost.
     Endpoint = "endpoint", "API endpoint";
+    /// The whisk-system package `nuv` (the actions the `ops` CLI calls), deployed by a Job over
+    /// the controller's REST API once the controller runs.
+    WhiskSystem = "whisk-system", "whisk-system actions";
     Monitoring = "monitoring", "Monitoring";
     /// The quota checker.
     Quota = "quota", "Quota checker";

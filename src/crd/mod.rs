@@ -322,7 +322,10 @@ mod tests {
         let status: WhiskStatus = serde_json::from_value(original.clone()).expect("parses");
         let create = status.whisk_create.clone().expect("whisk_create");
         assert_eq!(create.controller, Some(ControllerState::Ready));
-        assert_eq!(create.extra.get("whisk-system"), Some(&json!("on")));
+        assert_eq!(
+            create.get(ComponentId::WhiskSystem),
+            Some(ComponentState::On)
+        );
         assert_eq!(
             create.get(ComponentId::Postgres),
             Some(ComponentState::Error)

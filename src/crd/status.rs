@@ -200,16 +200,14 @@ pub struct WhiskStatus {
 }
 
 /// Keys of `status.whisk_create` that the original wrote but that are not components of this
-/// operator: `issuer` (its TLS step wrote both `issuer` and `tls`), `ingress` (never updated) and
-/// `whisk-system` (the system actions, not deployed by this version yet). Declared in the schema
-/// so that old statuses stay readable; values are kept as written.
-pub const LEGACY_STATUS_KEYS: [(&str, &str); 3] = [
+/// operator: `issuer` (its TLS step wrote both `issuer` and `tls`) and `ingress` (never updated).
+/// Declared in the schema so that old statuses stay readable; values are kept as written.
+pub const LEGACY_STATUS_KEYS: [(&str, &str); 2] = [
     (
         "issuer",
         "Certificate issuer (written by the original operator).",
     ),
     ("ingress", "Ingress (written by the original operator)."),
-    ("whisk-system", "whisk-system actions."),
 ];
 
 /// `status.whisk_create`: `controller` (the overall state) plus one entry per component, keyed

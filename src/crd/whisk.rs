@@ -198,6 +198,13 @@ pub struct NuvolarisSpec {
     /// cluster (NodePorts are cluster-wide).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nodeports: Option<bool>,
+    /// Publish credentials (passwords, keys and URLs holding one: `redis_url`, `s3_secret_key`,
+    /// `postgres_url`, `registry_password`, …) as annotations of the ConfigMap `config`, where
+    /// the `ops` CLI reads them (default true). Anyone allowed to read ConfigMaps in the
+    /// namespace can read them there; false leaves them out (the `ops` CLI's test and status
+    /// tasks then miss them; the `nuvolaris` user still gets them from `ops -login`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publishcredentials: Option<bool>,
 }
 
 /// Runtime preloading (`nuvolaris.preload`).

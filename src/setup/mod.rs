@@ -1,15 +1,16 @@
 //! In-cluster setup steps that talk to the data services.
 //!
 //! They run as Kubernetes Jobs of the operator's own image
-//! (`nuvolaris-operator setup couchdb`, `… setup redis`, `… setup minio`, `… setup seaweedfs`).
-//! The object stores are set up over their HTTP APIs with the reusable clients [`s3`] (SigV4
+//! (`nuvolaris-operator setup couchdb`, `… setup redis`, `… setup minio`, `… setup whisk-system`,
+//! …). The object stores are set up over their HTTP APIs with the reusable clients [`s3`] (SigV4
 //! S3 requests, any S3 service) and [`minio_admin`] (MinIO's admin API, with the encrypted
 //! bodies of [`sio`]).
 //! Every step is idempotent: it reads the current state first and writes only
 //! when it differs, so a Job can be re-run on every reconcile (and must be
 //! re-run after Redis restarts: its ACLs live in memory only).
 //!
-//! Each step's settings are one type ([`CouchdbSetupConfig`], [`RedisSetupConfig`]) that
+//! Each step's settings are one type ([`CouchdbSetupConfig`], [`RedisSetupConfig`],
+//! [`whisk_system::WhiskSystemConfig`]) that
 //! implements [`SetupSettings`]: the operator writes it into the Job's environment with
 //! [`SetupSettings::to_env`] (secret values into a generated Secret loaded with `envFrom`), the
 //! setup command reads it back with [`SetupSettings::from_vars`]; a round-trip test per step
@@ -98,6 +99,8 @@ pub enum SetupStep {
     Mongodb,
     /// Milvus's `nuvolaris` user, database and role.
     Milvus,
+    /// The whisk-system package `nuv` and its actions, over the OpenWhisk REST API.
+    WhiskSystem,
 }
 
 impl SetupStep {
@@ -111,6 +114,7 @@ impl SetupStep {
             SetupStep::Postgres => "postgres",
             SetupStep::Mongodb => "mongodb",
             SetupStep::Milvus => "milvus",
+            SetupStep::WhiskSystem => "whisk-system",
         }
     }
 
@@ -124,6 +128,7 @@ impl SetupStep {
             SetupStep::Postgres => "postgres-init",
             SetupStep::Mongodb => "mongodb-init",
             SetupStep::Milvus => "milvus-init",
+            SetupStep::WhiskSystem => "whisk-system-init",
         }
     }
 
@@ -137,6 +142,7 @@ impl SetupStep {
             SetupStep::Postgres => "init-postgres",
             SetupStep::Mongodb => "init-mongodb",
             SetupStep::Milvus => "init-milvus",
+            SetupStep::WhiskSystem => "init-whisk-system",
         }
     }
 
@@ -150,20 +156,42 @@ impl SetupStep {
             SetupStep::Postgres => POSTGRES_ENV,
             SetupStep::Mongodb => MONGODB_ENV,
             SetupStep::Milvus => MILVUS_ENV,
+            SetupStep::WhiskSystem => whisk_system::WHISK_SYSTEM_ENV,
         }
     }
 
-    /// Runs the step with the settings in the process environment.
-    pub async fn run_from_env(self) -> Result<SetupReport, SetupError> {
-        match self {
-            SetupStep::Couchdb => run_couchdb_setup(CouchdbSetupConfig::from_env()?).await,
-            SetupStep::Redis => run_redis_setup(RedisSetupConfig::from_env()?).await,
-            SetupStep::Minio => run_minio_setup(MinioSetupConfig::from_env()?).await,
-            SetupStep::Seaweedfs => run_seaweedfs_setup(SeaweedfsSetupConfig::from_env()?).await,
-            SetupStep::Postgres => run_postgres_setup(PostgresSetupConfig::from_env()?).await,
-            SetupStep::Mongodb => run_mongodb_setup(MongodbSetupConfig::from_env()?).await,
-            SetupStep::Milvus => run_milvus_setup(MilvusSetupConfig::from_env()?).await,
-        }
+    /// Runs the step with the settings in the process environment; returns its one-line
+    /// summary.
+    pub async fn run_from_env(self) -> Result<String, SetupError> {
+        Ok(match self {
+            SetupStep::Couchdb => run_couchdb_setup(CouchdbSetupConfig::from_env()?)
+                .await?
+                .to_string(),
+            SetupStep::Redis => run_redis_setup(RedisSetupConfig::from_env()?)
+                .await?
+                .to_string(),
+            SetupStep::Minio => run_minio_setup(MinioSetupConfig::from_env()?)
+                .await?
+                .to_string(),
+            SetupStep::Seaweedfs => run_seaweedfs_setup(SeaweedfsSetupConfig::from_env()?)
+                .await?
+                .to_string(),
+            SetupStep::Postgres => run_postgres_setup(PostgresSetupConfig::from_env()?)
+                .await?
+                .to_string(),
+            SetupStep::Mongodb => run_mongodb_setup(MongodbSetupConfig::from_env()?)
+                .await?
+                .to_string(),
+            SetupStep::Milvus => run_milvus_setup(MilvusSetupConfig::from_env()?)
+                .await?
+                .to_string(),
+            SetupStep::WhiskSystem => whisk_system::run_whisk_system_setup(
+                whisk_system::WhiskSystemConfig::from_env()?,
+                std::env::var(whisk_system::CONTENT_HASH_ENV).ok(),
+            )
+            .await?
+            .to_string(),
+        })
     }
 }
 

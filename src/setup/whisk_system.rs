@@ -31,7 +31,10 @@ use super::actions::{
     PACKAGE, RUNTIME_KIND, SystemAction, WebExport, all_inputs, hex, system_actions,
 };
 use super::http::{JsonClient, encode_segment};
-use super::{Backoff, Env, EnvVar, Secret, SetupError, optional, required};
+use super::{
+    Backoff, Env, EnvVar, Secret, SetupEnv, SetupError, SetupSettings, SetupStep, optional,
+    required,
+};
 
 /// The environment of `setup whisk-system` (see [`WhiskSystemConfig`]).
 pub const WHISK_SYSTEM_ENV: &[EnvVar] = &[
@@ -47,7 +50,17 @@ pub const WHISK_SYSTEM_ENV: &[EnvVar] = &[
     optional("MINIO_PORT", "9000"),
     optional("WHISK_SYSTEM_DEPLOY_SECONDS", "120"),
     optional("WHISK_SYSTEM_TIMEOUT_SECONDS", "30"),
+    // what the operator rendered: in the Job's Secret, so that the Job (and the deployment) is
+    // re-run when the actions or their inputs change, and only then
+    EnvVar {
+        name: CONTENT_HASH_ENV,
+        secret: true,
+        default: Some(""),
+    },
 ];
+
+/// The [`WhiskSystemConfig::content_hash`] the operator rendered into the Job.
+pub const CONTENT_HASH_ENV: &str = "WHISK_SYSTEM_CONTENT_HASH";
 
 /// Which environment variable gives each action input.
 const INPUT_ENV: [(&str, &str); 7] = [
@@ -74,6 +87,7 @@ const INPUT_ENV: [(&str, &str); 7] = [
 /// | `MINIO_HOST`, `MINIO_PORT` | `nuvolaris-minio`, `9000` | inputs of `content` |
 /// | `WHISK_SYSTEM_DEPLOY_SECONDS` | `120` | deadline of the whole deployment, retries included |
 /// | `WHISK_SYSTEM_TIMEOUT_SECONDS` | `30` | timeout of one request |
+/// | `WHISK_SYSTEM_CONTENT_HASH` | none (secret) | the content hash the operator rendered (a mismatch is logged: the Job's image has other actions than the operator) |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WhiskSystemConfig {
     pub api_host: String,
@@ -87,57 +101,6 @@ pub struct WhiskSystemConfig {
 }
 
 impl WhiskSystemConfig {
-    /// Reads the configuration from the process environment.
-    pub fn from_env() -> Result<Self, SetupError> {
-        Self::from_vars(std::env::vars())
-    }
-
-    /// Reads the configuration from the given variables.
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError> {
-        let vars: BTreeMap<String, String> = vars.into_iter().collect();
-        let env = Env(|k: &str| vars.get(k).cloned());
-        let default_of = |name: &str| {
-            WHISK_SYSTEM_ENV
-                .iter()
-                .find(|v| v.name == name)
-                .and_then(|v| v.default)
-        };
-        let mut inputs = BTreeMap::new();
-        for (input, var) in INPUT_ENV {
-            let spec = WHISK_SYSTEM_ENV
-                .iter()
-                .find(|v| v.name == var)
-                .expect("every input variable is listed in WHISK_SYSTEM_ENV");
-            let value = match (spec.secret, default_of(var)) {
-                (true, _) => env.secret(spec.name)?,
-                (false, Some(default)) => Secret::new(env.or(spec.name, default)),
-                (false, None) => Secret::new(env.required(spec.name)?),
-            };
-            inputs.insert(input.to_string(), value);
-        }
-        let auth = env.secret("WHISK_SYSTEM_AUTH")?;
-        let (uuid, key) = auth
-            .expose()
-            .trim()
-            .split_once(':')
-            .filter(|(u, k)| !u.is_empty() && !k.is_empty() && !k.contains(':'))
-            .ok_or(SetupError::InvalidEnv {
-                name: "WHISK_SYSTEM_AUTH",
-                reason: "expected uuid:key".into(),
-            })?;
-        let cfg = WhiskSystemConfig {
-            api_host: env.or("OPENWHISK_API_HOST", "http://controller:3233"),
-            namespace: env.or("WHISK_SYSTEM_NAMESPACE", "whisk-system"),
-            auth_uuid: uuid.to_string(),
-            auth_key: Secret::new(key),
-            inputs,
-            deadline: env.seconds("WHISK_SYSTEM_DEPLOY_SECONDS", 120)?,
-            timeout: env.seconds("WHISK_SYSTEM_TIMEOUT_SECONDS", 30)?,
-        };
-        cfg.validate()?;
-        Ok(cfg)
-    }
-
     /// The environment [`WhiskSystemConfig::from_vars`] reads back as `self`: plain values
     /// (for the Job spec) and secret values (for a Secret the Job loads), like
     /// `SetupSettings::to_env` of the other steps. Defaults are written too, so the Job shows
@@ -246,6 +209,68 @@ impl WhiskSystemConfig {
     }
 }
 
+impl SetupSettings for WhiskSystemConfig {
+    const STEP: SetupStep = SetupStep::WhiskSystem;
+
+    /// [`WhiskSystemConfig::to_vars`] and the content hash, in the Job's Secret.
+    fn to_env(&self) -> SetupEnv {
+        let WhiskSystemEnv { plain, secret } = self.to_vars();
+        let mut env = SetupEnv::new(Self::STEP);
+        for (name, value) in plain {
+            env = env.value(&name, value);
+        }
+        for (name, value) in secret {
+            env = env.secret(&name, &value);
+        }
+        env.secret(CONTENT_HASH_ENV, &Secret::new(self.content_hash()))
+    }
+
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError> {
+        let vars: BTreeMap<String, String> = vars.into_iter().collect();
+        let env = Env(|k: &str| vars.get(k).cloned());
+        let default_of = |name: &str| {
+            WHISK_SYSTEM_ENV
+                .iter()
+                .find(|v| v.name == name)
+                .and_then(|v| v.default)
+        };
+        let mut inputs = BTreeMap::new();
+        for (input, var) in INPUT_ENV {
+            let spec = WHISK_SYSTEM_ENV
+                .iter()
+                .find(|v| v.name == var)
+                .expect("every input variable is listed in WHISK_SYSTEM_ENV");
+            let value = match (spec.secret, default_of(var)) {
+                (true, _) => env.secret(spec.name)?,
+                (false, Some(default)) => Secret::new(env.or(spec.name, default)),
+                (false, None) => Secret::new(env.required(spec.name)?),
+            };
+            inputs.insert(input.to_string(), value);
+        }
+        let auth = env.secret("WHISK_SYSTEM_AUTH")?;
+        let (uuid, key) = auth
+            .expose()
+            .trim()
+            .split_once(':')
+            .filter(|(u, k)| !u.is_empty() && !k.is_empty() && !k.contains(':'))
+            .ok_or(SetupError::InvalidEnv {
+                name: "WHISK_SYSTEM_AUTH",
+                reason: "expected uuid:key".into(),
+            })?;
+        let cfg = WhiskSystemConfig {
+            api_host: env.or("OPENWHISK_API_HOST", "http://controller:3233"),
+            namespace: env.or("WHISK_SYSTEM_NAMESPACE", "whisk-system"),
+            auth_uuid: uuid.to_string(),
+            auth_key: Secret::new(key),
+            inputs,
+            deadline: env.seconds("WHISK_SYSTEM_DEPLOY_SECONDS", 120)?,
+            timeout: env.seconds("WHISK_SYSTEM_TIMEOUT_SECONDS", 30)?,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
 /// The environment of `setup whisk-system`, split by secrecy (see [`WhiskSystemConfig::to_vars`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WhiskSystemEnv {
@@ -328,6 +353,23 @@ pub fn action_body(
             { "key": "provide-api-key", "value": false },
         ],
     }))
+}
+
+/// `setup whisk-system`: deploys, after checking that the actions are those the operator
+/// rendered the Job for (`expected_hash`, [`CONTENT_HASH_ENV`]); a different hash means the Job
+/// runs another image than the operator, and is logged (what this image has is deployed).
+pub async fn run_whisk_system_setup(
+    cfg: WhiskSystemConfig,
+    expected_hash: Option<String>,
+) -> Result<WhiskSystemReport, SetupError> {
+    let hash = cfg.content_hash();
+    match expected_hash.as_deref().map(str::trim) {
+        Some(expected) if !expected.is_empty() && expected != hash => tracing::warn!(
+            "the actions of this image differ from those the operator rendered the Job for (different operator and Job images?): deploying this image's"
+        ),
+        _ => {}
+    }
+    deploy_whisk_system(&cfg).await
 }
 
 /// Deploys the package and its actions. See the module documentation.
@@ -511,7 +553,35 @@ mod tests {
             .filter(|v| v.secret)
             .map(|v| v.name)
             .collect();
-        assert_eq!(secrets, ["WHISK_SYSTEM_AUTH", "COUCHDB_ADMIN_PASSWORD"]);
+        assert_eq!(
+            secrets,
+            [
+                "WHISK_SYSTEM_AUTH",
+                "COUCHDB_ADMIN_PASSWORD",
+                "WHISK_SYSTEM_CONTENT_HASH"
+            ]
+        );
+    }
+
+    #[test]
+    fn settings_round_trip_through_the_job_environment() {
+        let cfg = WhiskSystemConfig::from_vars(vars(&[
+            ("COUCHDB_HOST", "couchdb.nuvolaris.svc.cluster.local"),
+            ("WHISK_SYSTEM_DEPLOY_SECONDS", "300"),
+        ]))
+        .unwrap();
+        crate::setup::tests::assert_round_trip(&cfg);
+        let env = cfg.to_env();
+        let hash = env
+            .secret
+            .iter()
+            .find(|(name, _)| name == CONTENT_HASH_ENV)
+            .map(|(_, value)| value.expose().to_owned());
+        assert_eq!(hash, Some(cfg.content_hash()), "the hash is in the Secret");
+        assert!(
+            env.plain.iter().all(|(_, v)| !v.contains("adm1n-pw")),
+            "no secret among the plain values"
+        );
     }
 
     #[test]
