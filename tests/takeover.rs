@@ -4,7 +4,8 @@
 //!
 //! The fixture is what the original leaves behind, written the way it wrote it:
 //! - the `ops` CLI's part, client-side `kubectl apply`: the empty `cm/config`, the
-//!   `openwhisk-runtimes` ConfigMap, the Whisk (the original's sample CR);
+//!   `openwhisk-runtimes` ConfigMap, the ServiceAccounts `nuvolaris-operator` and
+//!   `nuvolaris-openwhisk-core` (its permissions), the Whisk (the original's sample CR);
 //! - kopf's part, merge patches under the field manager `kopf`: the finalizer
 //!   `kopf.zalando.org/KopfFinalizerMarker`, the annotation `last-handled-configuration`, the
 //!   status its `whisk_create` handler returned (inventory-core §2.12: `whisk-system: error`,
@@ -28,7 +29,7 @@
 //! must be adopted, replaced (a Job) or removed as a leftover, like the others. A component
 //! branch adds its own credential and data checks next to Redis's and CouchDB's.
 //!
-//! Figures printed: takeover time to Ready, restarts per workload, objects adopted / replaced /
+//! Figures printed: takeover time to Ready, rolls and pods replaced per workload, objects adopted / replaced /
 //! removed.
 
 mod support;
@@ -339,7 +340,8 @@ fn kopf_status(spec: &Value) -> Value {
 /// Installs the original's installation of `sample` in `ns`, as it left it.
 async fn install_original(client: &Client, ns: &str, sample: &Sample) -> Original {
     let storage_class = default_storage_class(client).await;
-    // The `ops` CLI: the empty cm/config and the runtimes, client-side.
+    // The `ops` CLI: the empty cm/config, the runtimes and the service accounts of the
+    // original's permissions (its operator's, the controller's), client-side.
     let runtimes =
         std::fs::read_to_string(support::repo_root().join("deploy/runtimes/runtimes.json"))
             .expect("runtimes.json");
@@ -347,6 +349,10 @@ async fn install_original(client: &Client, ns: &str, sample: &Sample) -> Origina
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "config"}},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "openwhisk-runtimes"},
          "data": {"runtimes.json": runtimes}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "nuvolaris-operator",
+         "labels": {"app": "nuvolaris-operator"}}},
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": {"name": "nuvolaris-openwhisk-core"}},
     ]});
     kubectl(ns, &["apply", "-f", "-"], Some(&cli.to_string()));
     // The CR, client-side, as `kubectl apply -f _whisk.yaml`.
@@ -490,10 +496,22 @@ async fn install_original(client: &Client, ns: &str, sample: &Sample) -> Origina
     }
 }
 
-/// Every pod uid seen per workload (StatefulSet, or Deployment through its ReplicaSet), from a
-/// watch started before the operator.
+/// The pods seen per workload (StatefulSet, or Deployment through its ReplicaSet), from a watch
+/// started before the operator: their uids, and the pod template revisions they ran
+/// (`controller-revision-hash`, `pod-template-hash`).
+///
+/// Rolls (templates beyond the first) are what a takeover causes. Pods replaced can be more on
+/// the local control plane: kwok sometimes plays its delete stage twice by name, deleting the
+/// pod the StatefulSet just recreated (seen in its log as two "Delete pod" for one roll), which
+/// a kubelet, deleting by uid, never does.
 #[derive(Clone, Default)]
-struct PodLog(Arc<Mutex<BTreeMap<String, BTreeSet<String>>>>);
+struct PodLog(Arc<Mutex<BTreeMap<String, SeenPods>>>);
+
+#[derive(Default)]
+struct SeenPods {
+    uids: BTreeSet<String>,
+    revisions: BTreeSet<String>,
+}
 
 impl PodLog {
     fn start(client: &Client, ns: &str) -> (PodLog, tokio::task::JoinHandle<()>) {
@@ -511,36 +529,47 @@ impl PodLog {
                     let Some(owner) = pod.owner_references().first().cloned() else {
                         continue;
                     };
-                    let workload = match owner.kind.as_str() {
-                        "StatefulSet" => owner.name,
-                        "ReplicaSet" => owner
-                            .name
-                            .rsplit_once('-')
-                            .map(|(d, _)| d.to_owned())
-                            .unwrap_or(owner.name),
+                    let (workload, revision_label) = match owner.kind.as_str() {
+                        "StatefulSet" => (owner.name, "controller-revision-hash"),
+                        "ReplicaSet" => (
+                            owner
+                                .name
+                                .rsplit_once('-')
+                                .map(|(d, _)| d.to_owned())
+                                .unwrap_or(owner.name),
+                            "pod-template-hash",
+                        ),
                         _ => continue, // Job pods are runs, not restarts
                     };
-                    if let Some(uid) = pod.uid() {
-                        seen.0
-                            .lock()
-                            .unwrap()
-                            .entry(workload)
-                            .or_default()
-                            .insert(uid);
-                    }
+                    let mut seen = seen.0.lock().unwrap();
+                    let entry = seen.entry(workload).or_default();
+                    entry.uids.extend(pod.uid());
+                    entry
+                        .revisions
+                        .extend(pod.labels().get(revision_label).cloned());
                 }
             }
         });
         (log, task)
     }
 
-    /// Restarts per workload: pods seen beyond the first.
-    fn restarts(&self) -> BTreeMap<String, usize> {
+    /// Rolls per workload: pod templates run beyond the first.
+    fn rolls(&self) -> BTreeMap<String, usize> {
         self.0
             .lock()
             .unwrap()
             .iter()
-            .map(|(w, uids)| (w.clone(), uids.len().saturating_sub(1)))
+            .map(|(w, seen)| (w.clone(), seen.revisions.len().saturating_sub(1)))
+            .collect()
+    }
+
+    /// Pods replaced per workload: pods seen beyond the first.
+    fn replaced(&self) -> BTreeMap<String, usize> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(w, seen)| (w.clone(), seen.uids.len().saturating_sub(1)))
             .collect()
     }
 }
@@ -661,6 +690,22 @@ fn assert_whisk_in_order(whisk: &Whisk) {
     );
 }
 
+/// Deletes the Whisk while the operator runs (its finalizer released), so that the namespace
+/// can go.
+async fn delete_whisk(whisks: &Api<Whisk>) {
+    let uid = whisks
+        .get("controller")
+        .await
+        .expect("the Whisk")
+        .uid()
+        .expect("a uid");
+    whisks
+        .delete("controller", &Default::default())
+        .await
+        .expect("delete the Whisk");
+    support::wait_deleted(whisks, "controller", &uid, "the Whisk deleted").await;
+}
+
 fn secret_text(secret: &Secret, key: &str) -> String {
     secret
         .data
@@ -706,16 +751,13 @@ fn template_uses_config_map(sts: &StatefulSet, name: &str) -> bool {
         })
 }
 
-fn print_figures(
-    what: &str,
-    elapsed: Duration,
-    restarts: &BTreeMap<String, usize>,
-    fates: &BTreeMap<String, Fate>,
-) {
+fn print_figures(what: &str, elapsed: Duration, pods: &PodLog, fates: &BTreeMap<String, Fate>) {
     let count = |f: fn(&Fate) -> usize| fates.values().map(f).sum::<usize>();
     eprintln!(
-        "FIGURE takeover of the original's {what}: Ready in {elapsed:.1?}; restarts per workload {restarts:?}; \
-         objects adopted {}, replaced {}, removed {}, untouched {}",
+        "FIGURE takeover of the original's {what}: Ready in {elapsed:.1?}; rolls per workload {:?}; \
+         pods replaced per workload {:?}; objects adopted {}, replaced {}, removed {}, untouched {}",
+        pods.rolls(),
+        pods.replaced(),
         count(|f| f.adopted.len()),
         count(|f| f.replaced.len()),
         count(|f| f.removed.len()),
@@ -980,15 +1022,15 @@ async fn the_minimal_installation_is_taken_over_without_losing_data() {
     );
 
     let fates = assert_taken_over(&client, &ns.name, &original, &["redis-cm"]).await;
-    let restarts = pods.restarts();
-    assert_eq!(restarts.get("redis"), Some(&0), "{restarts:?}");
+    let rolls = pods.rolls();
+    assert_eq!(rolls.get("redis"), Some(&0), "{rolls:?}");
     for workload in ["couchdb", "controller"] {
         assert!(
-            restarts.get(workload).is_some_and(|r| *r <= 1),
-            "{workload} rolled more than once: {restarts:?}"
+            rolls.get(workload).is_some_and(|r| *r <= 1),
+            "{workload} rolled more than once: {rolls:?}"
         );
     }
-    print_figures("minimal installation", elapsed, &restarts, &fates);
+    print_figures("minimal installation", elapsed, &pods, &fates);
 
     // Consent: Redis takes this version's template, restarts once; redis-cm goes.
     let consent_at = Instant::now();
@@ -1044,8 +1086,8 @@ async fn the_minimal_installation_is_taken_over_without_losing_data() {
         taken_over(minimal, "Ready"),
     )
     .await;
-    let restarts = pods.restarts();
-    assert_eq!(restarts.get("redis"), Some(&1), "{restarts:?}");
+    let rolls = pods.rolls();
+    assert_eq!(rolls.get("redis"), Some(&1), "{rolls:?}");
     let fates = assert_taken_over(&client, &ns.name, &original, &[]).await;
     assert_eq!(fates["redis"].removed, ["ConfigMap redis-cm"]);
     eprintln!(
@@ -1055,10 +1097,11 @@ async fn the_minimal_installation_is_taken_over_without_losing_data() {
     print_figures(
         "minimal installation, after the consented restart",
         elapsed,
-        &restarts,
+        &pods,
         &fates,
     );
 
+    delete_whisk(&whisks).await;
     let _ = stop.send(true);
     pod_watch.abort();
     ns.cleanup().await;
@@ -1125,15 +1168,13 @@ async fn the_whisk_installation_is_taken_over_and_what_is_not_built_stays() {
         assert_eq!(host.as_deref(), Some("localhost"), "{name}");
     }
     let fates = assert_taken_over(&client, &ns.name, &original, &[]).await;
-    let restarts = pods.restarts();
-    for (workload, count) in &restarts {
-        assert!(
-            *count <= 1,
-            "{workload} rolled more than once: {restarts:?}"
-        );
+    let rolls = pods.rolls();
+    for (workload, count) in &rolls {
+        assert!(*count <= 1, "{workload} rolled more than once: {rolls:?}");
     }
-    print_figures("whisk installation", elapsed, &restarts, &fates);
+    print_figures("whisk installation", elapsed, &pods, &fates);
 
+    delete_whisk(&whisks).await;
     let _ = stop.send(true);
     pod_watch.abort();
     ns.cleanup().await;
@@ -1152,7 +1193,8 @@ impl OriginalRedis {
         let path = dir.path().join("redis.conf");
         support::servers::write_file(&path, conf);
         let port = support::servers::free_port();
-        let mut command = Command::new(support::servers::testdep("redis"));
+        // the Debian package's binary (tools/testdeps/redis.sh installs it, on PATH)
+        let mut command = Command::new("redis-server");
         command
             .arg(&path)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
