@@ -3,8 +3,9 @@
 //!
 //! It runs the operator's own pipeline without writing anything: the CR is admitted offline
 //! ([`crate::offline::read_whisk`]), the cluster facts and the generated Secret are read as the
-//! controller reads them (the Secret is never created: missing values are reported as values
-//! that would be generated), the operator's render step renders, [`crate::apply::prepare`]
+//! controller reads them (the Secret is never created: the keys the configuration needs and
+//! the Secret lacks are reported as adopted from the live installation, or as values that would
+//! be generated), the operator's render step renders, [`crate::apply::prepare`]
 //! prepares, and each object goes through the apply layer's decision ([`Applier::plan`]).
 //! What would be applied is server-side applied with `dryRun=All` (the operator's field
 //! manager, forced) and compared with the live copy; what prune would delete comes from the
@@ -26,9 +27,11 @@ use serde_json::{Map, Value, json};
 
 use crate::apply::{Applier, ApplyError, Object, OwnerInfo, Step, operator_labels};
 use crate::components::ComponentRender;
-use crate::config::{ClusterFacts, Flavour, GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets};
+use crate::config::{
+    ClusterFacts, Config, Flavour, GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets,
+};
 use crate::controller::reconcile::Plan;
-use crate::controller::{self, facts, secrets};
+use crate::controller::{self, facts, secrets, takeover};
 use crate::crd::Whisk;
 use crate::offline::{self, OfflineError};
 
@@ -40,6 +43,7 @@ const UNKNOWN_UID: &str = "00000000-0000-0000-0000-000000000000";
 const MASK: &str = "***";
 const MASK_CHANGED: &str = "*** (changed)";
 const MASK_GENERATED: &str = "*** (generated)";
+const MASK_ADOPTED: &str = "*** (adopted)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
@@ -174,13 +178,15 @@ pub async fn diff_whisk(
         .filter(|v| *v != "auto");
     let facts = facts::read(client, &namespace, ingresslb).await?;
     let existing = secrets::read(client, &namespace).await?;
-    let generated = generated_secret(&mut out, &owner, existing.as_ref());
+    let generated =
+        generated_secret(&mut out, client, &owner, &whisk, &facts, existing.as_ref()).await?;
     let renders = render(&whisk, &facts, &generated).map_err(DiffError::InvalidSpec)?;
 
     // what the controller would apply and keep, by the controller's own plan
-    let plan = Plan::new(renders, &owner, facts.operator_image.as_deref());
+    let mut plan = Plan::new(renders, &owner, facts.operator_image.as_deref());
     let applier = Applier::new(client.clone());
     let index = applier.index(&owner, &plan.kinds, false).await?;
+    takeover::hold_in_memory(&applier, &whisk.metadata, &mut plan, &index).await?;
     let keep = plan.keep(&index);
     let objects: Vec<&Object> = plan.objects().collect();
 
@@ -212,21 +218,35 @@ pub async fn diff_whisk(
     Ok(out)
 }
 
-/// The generated passwords the render uses: the live ones, and placeholders (reported as
-/// values that would be generated) for what is missing.
-fn generated_secret(
+/// The generated passwords the render uses: the live ones; for the keys the configuration
+/// needs and the Secret lacks, the values a live installation holds (reported as adopted) or
+/// placeholders (reported as values that would be generated) — the controller's own two steps.
+async fn generated_secret(
     out: &mut Diff,
+    client: &Client,
     owner: &OwnerInfo,
+    whisk: &Whisk,
+    facts: &ClusterFacts,
     existing: Option<&BTreeMap<String, String>>,
-) -> GeneratedSecrets {
+) -> Result<GeneratedSecrets, DiffError> {
     let mut values = existing.cloned().unwrap_or_default();
-    let missing: Vec<GeneratedKey> = crate::components::generated_secret_keys()
-        .into_iter()
-        .filter(|k| !values.contains_key(k.name))
-        .collect();
+    let missing: Vec<GeneratedKey> =
+        match Config::missing_generated(whisk, facts, &GeneratedSecrets(values.clone())) {
+            Ok(missing) => missing,
+            // the render reports the invalid spec; nothing would be generated
+            Err(_) => {
+                for key in crate::components::generated_secret_keys() {
+                    values
+                        .entry(key.name.to_owned())
+                        .or_insert_with(|| key.placeholder());
+                }
+                return Ok(GeneratedSecrets(values));
+            }
+        };
     if missing.is_empty() {
-        return GeneratedSecrets(values);
+        return Ok(GeneratedSecrets(values));
     }
+    let adopted = secrets::adoptable(client, &owner.namespace, &missing).await?;
     let masked = |keys: &mut dyn Iterator<Item = (&str, &str)>| -> Map<String, Value> {
         keys.map(|(k, v)| (k.to_owned(), json!(v))).collect()
     };
@@ -237,17 +257,26 @@ fn generated_secret(
     });
     let live_data = masked(&mut values.keys().map(|k| (k.as_str(), MASK)));
     let mut new_data = live_data.clone();
-    new_data.extend(masked(
-        &mut missing.iter().map(|k| (k.name, MASK_GENERATED)),
-    ));
+    new_data.extend(masked(&mut missing.iter().map(|k| {
+        let mask = if adopted.contains_key(k.name) {
+            MASK_ADOPTED
+        } else {
+            MASK_GENERATED
+        };
+        (k.name, mask)
+    })));
     let secret = |data: Map<String, Value>| json!({"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "data": data});
     let live = existing.map(|_| secret(live_data));
     // already masked: `compare` must not mask again
     emit(out, live, Some(secret(new_data)), Marker::None);
     for key in missing {
-        values.insert(key.name.to_owned(), key.placeholder());
+        let value = match adopted.get(key.name) {
+            Some((value, _)) => value.clone(),
+            None => key.placeholder(),
+        };
+        values.insert(key.name.to_owned(), value);
     }
-    GeneratedSecrets(values)
+    Ok(GeneratedSecrets(values))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, Resource, ResourceExt};
 use nuvolaris_operator::apply::{self, Applier, ObjectKey, OwnerInfo};
 use nuvolaris_operator::components::{self, ComponentRender, RenderError, RenderedComponent};
-use nuvolaris_operator::config::{ClusterFacts, GENERATED_SECRET_NAME, GeneratedSecrets};
+use nuvolaris_operator::config::{ClusterFacts, Config, GENERATED_SECRET_NAME, GeneratedSecrets};
 use nuvolaris_operator::controller::reconcile::{FINALIZER, LEGACY_FINALIZER};
 use nuvolaris_operator::controller::{self, ControllerOptions};
 use nuvolaris_operator::crd::ComponentId;
@@ -76,7 +76,7 @@ fn invalid(message: &str) -> RenderError {
 
 fn fake_render(
     whisk: &Whisk,
-    _facts: &ClusterFacts,
+    facts: &ClusterFacts,
     secrets: &GeneratedSecrets,
 ) -> Result<Vec<ComponentRender>, RenderError> {
     let spec = serde_json::to_value(&whisk.spec).map_err(|e| invalid(&e.to_string()))?;
@@ -88,9 +88,10 @@ fn fake_render(
     if on("kafka") && !on("zookeeper") {
         return Err(invalid("kafka requires zookeeper"));
     }
-    if components::generated_secret_keys()
-        .iter()
-        .any(|k| !secrets.0.contains_key(k.name))
+    // the controller resolved every key the configuration needs
+    if !Config::missing_generated(whisk, facts, secrets)
+        .map_err(RenderError::from)?
+        .is_empty()
     {
         return Err(RenderError::Internal("generated secrets incomplete".into()));
     }
@@ -552,7 +553,8 @@ async fn whisk_gets_children_status_and_a_no_op_reconcile_writes_nothing() {
         "PVCs are not owned"
     );
 
-    // Generated passwords: every key, owned by the Whisk.
+    // Generated passwords: every key (the spec gives none, couchdb and redis are on), owned by
+    // the Whisk.
     let generated = ns
         .api::<Secret>()
         .get(GENERATED_SECRET_NAME)

@@ -5,6 +5,12 @@
 //! fields the old manifests had and ours do not would stay forever ("stuck fields",
 //! kubernetes#99003). Like client-go's `csaupgrade`, we move the client-side-apply ownership to
 //! our own Apply entry once, before the first apply, and drop the last-applied annotation.
+//!
+//! The same holds for a custom resource's status written by kopf (merge patches, manager
+//! `kopf`): keys this operator does not write (`whisk_create.ingress`, `status.kopf`) would stay
+//! forever. [`take_over_status`] moves every other manager's ownership of `.status` into our
+//! Apply entry of the status subresource, so that our next status apply drops what it no longer
+//! states.
 
 use serde_json::{Map, Value, json};
 
@@ -106,9 +112,137 @@ pub fn upgrade_managed_fields(entries: &[Value], manager: &str) -> Option<Vec<Va
     Some(rest)
 }
 
+fn is_status_apply_of(entry: &Value, manager: &str) -> bool {
+    entry.get("manager").and_then(Value::as_str) == Some(manager)
+        && entry.get("operation").and_then(Value::as_str) == Some("Apply")
+        && entry.get("subresource").and_then(Value::as_str) == Some("status")
+}
+
+/// The managedFields with every other manager's ownership of `.status` (status subresource or
+/// main resource alike) moved into `manager`'s Apply entry of the status subresource (created
+/// with `api_version` when missing); entries left owning nothing are dropped. Also returns the
+/// `f:status` tree taken over. `None` when no other manager owns anything under `.status`.
+pub fn take_over_status(
+    entries: &[Value],
+    manager: &str,
+    api_version: &str,
+) -> Option<(Vec<Value>, Value)> {
+    let mut taken = Value::Object(Map::new());
+    let mut time = None;
+    let mut rest = Vec::new();
+    for entry in entries {
+        let foreign_status = (!is_status_apply_of(entry, manager))
+            .then(|| entry.pointer("/fieldsV1/f:status"))
+            .flatten();
+        let Some(status) = foreign_status else {
+            rest.push(entry.clone());
+            continue;
+        };
+        union(&mut taken, status);
+        time = time.or_else(|| entry.get("time").cloned());
+        let mut entry = entry.clone();
+        if let Some(fields) = entry.get_mut("fieldsV1").and_then(Value::as_object_mut) {
+            fields.remove("f:status");
+            if fields.is_empty() {
+                continue;
+            }
+        }
+        rest.push(entry);
+    }
+    if taken.as_object().is_none_or(Map::is_empty) {
+        return None;
+    }
+    match rest.iter_mut().find(|e| is_status_apply_of(e, manager)) {
+        Some(ours) => {
+            let mut fields = ours
+                .get("fieldsV1")
+                .cloned()
+                .unwrap_or(Value::Object(Map::new()));
+            let mut status = fields
+                .get("f:status")
+                .cloned()
+                .unwrap_or(Value::Object(Map::new()));
+            union(&mut status, &taken);
+            fields["f:status"] = status;
+            ours["fieldsV1"] = fields;
+        }
+        None => rest.push(json!({
+            "manager": manager,
+            "operation": "Apply",
+            "apiVersion": api_version,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:status": taken.clone()},
+            "subresource": "status",
+            "time": time.unwrap_or(Value::Null),
+        })),
+    }
+    Some((rest, taken))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kopfs_status_fields_become_ours() {
+        let kopf = json!({"manager": "kopf", "operation": "Update", "apiVersion": "nuvolaris.org/v1",
+            "time": "2025-01-01T00:00:00Z", "subresource": "status", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:status": {".": {}, "f:kopf": {".": {}, "f:progress": {}},
+                "f:whisk_create": {".": {}, "f:ingress": {}, "f:couchdb": {}}}}});
+        // kopf wrote its finalizer and annotations on the main resource; before the CRD had a
+        // status subresource, status too
+        let kopf_main = json!({"manager": "kopf", "operation": "Update", "apiVersion": "nuvolaris.org/v1",
+            "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {"f:finalizers": {}},
+                "f:status": {"f:whisk_create": {"f:whisk-system": {}}}}});
+        let user = json!({"manager": "kubectl-client-side-apply", "operation": "Update",
+            "fieldsV1": {"f:spec": {"f:components": {}}}});
+        let ours = json!({"manager": "nuvolaris-operator", "operation": "Apply", "subresource": "status",
+            "apiVersion": "nuvolaris.org/v1", "fieldsV1": {"f:status": {"f:conditions": {}}}});
+        let (entries, taken) = take_over_status(
+            &[kopf, kopf_main, user.clone(), ours],
+            "nuvolaris-operator",
+            "nuvolaris.org/v1",
+        )
+        .expect("something to take over");
+        assert_eq!(entries.len(), 3, "{entries:#?}");
+        assert_eq!(
+            entries[0]["fieldsV1"],
+            json!({"f:metadata": {"f:finalizers": {}}}),
+            "kopf keeps what is not status"
+        );
+        assert_eq!(entries[1], user);
+        let status = &entries[2]["fieldsV1"]["f:status"];
+        assert!(status.get("f:conditions").is_some());
+        for key in ["f:ingress", "f:couchdb", "f:whisk-system"] {
+            assert!(status["f:whisk_create"].get(key).is_some(), "{key}");
+        }
+        assert!(status.pointer("/f:kopf/f:progress").is_some());
+        assert!(taken["f:whisk_create"].get("f:whisk-system").is_some());
+        assert!(taken.get("f:conditions").is_none(), "ours is not taken");
+    }
+
+    #[test]
+    fn nothing_to_take_over_from_ourselves() {
+        let ours = json!({"manager": "nuvolaris-operator", "operation": "Apply", "subresource": "status",
+            "fieldsV1": {"f:status": {"f:conditions": {}}}});
+        let user = json!({"manager": "kubectl", "operation": "Update", "fieldsV1": {"f:spec": {}}});
+        assert_eq!(
+            take_over_status(&[ours, user], "nuvolaris-operator", "nuvolaris.org/v1"),
+            None
+        );
+    }
+
+    #[test]
+    fn our_status_entry_is_created_when_missing() {
+        let kopf = json!({"manager": "kopf", "operation": "Update", "time": "t",
+            "fieldsV1": {"f:status": {"f:whisk_create": {"f:ingress": {}}}}});
+        let (entries, _) =
+            take_over_status(&[kopf], "nuvolaris-operator", "nuvolaris.org/v1").expect("taken");
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0]["subresource"], "status");
+        assert_eq!(entries[0]["operation"], "Apply");
+        assert_eq!(entries[0]["time"], "t");
+    }
 
     fn csa_entry() -> Value {
         json!({

@@ -27,6 +27,7 @@
 //! zero writes.
 
 pub mod annotations;
+pub mod hold;
 pub mod kinds;
 pub mod migrate;
 pub mod prepare;
@@ -193,6 +194,14 @@ impl LiveIndex {
 
     pub fn contains(&self, key: &ObjectKey) -> bool {
         self.objects.contains_key(key)
+    }
+
+    /// The live metadata of an indexed object.
+    pub fn metadata(
+        &self,
+        key: &ObjectKey,
+    ) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta> {
+        self.objects.get(key).map(|o| &o.metadata)
     }
 
     /// The indexed objects of one component (label [`LABEL_COMPONENT`]).

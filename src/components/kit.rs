@@ -316,6 +316,20 @@ impl Overlay {
         Ok(self.strategic(workload_patch(target, Value::Object(pod))))
     }
 
+    /// Marks a workload whose data lives only in its pods' memory: a takeover keeps its live
+    /// pod template until the user consents to a restart (see `apply::hold`).
+    pub fn in_memory(self, target: Workload) -> Result<Overlay, RenderError> {
+        self.check_workload(target)?;
+        let patch = json!({
+            "apiVersion": "apps/v1",
+            "kind": target.kind,
+            "metadata": {"name": target.name, "annotations": {
+                crate::apply::hold::IN_MEMORY_ANNOTATION: crate::apply::hold::IN_MEMORY,
+            }},
+        });
+        Ok(self.strategic(patch))
+    }
+
     /// Non-root pod security for images that support it (bitnami: uid 1001).
     pub fn pod_security(self, target: Workload) -> Result<Overlay, RenderError> {
         self.check_workload(target)?;

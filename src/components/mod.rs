@@ -73,6 +73,21 @@ pub trait Component: Sync {
     /// Every kind it may create (the RBAC of `deploy/operator` must cover them; the controller
     /// watches the namespaced ones).
     fn kinds(&self) -> &'static [KnownKind];
+
+    /// Objects the Python operator created for it that this version replaces by others (e.g.
+    /// Redis's ConfigMap `redis-cm`, now the Secret `redis-conf-<hash>`): removed once the
+    /// component is Ready and runs this version's objects (none held, see `apply::hold`).
+    fn leftovers(&self) -> &'static [Leftover] {
+        &[]
+    }
+}
+
+/// An object of the Python operator's installation that this version no longer uses. Only
+/// removed when it belongs to the Whisk (its ownerReference) and not to this operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leftover {
+    pub kind: KnownKind,
+    pub name: &'static str,
 }
 
 /// One annotation of `cm/config`.

@@ -4,11 +4,18 @@
 //! on), Service `redis`, the generated Secret `redis-conf-<hash>` holding redis.conf, and the
 //! setup Job `redis-init` (`nuvolaris-operator setup redis`). Publishes the `redis_*` keys of
 //! `cm/config` the `ops` CLI reads (the URL and password as credentials).
+//!
+//!
+//! Taking over the Python operator's Redis: its passwords are adopted (`requirepass` from
+//! `redis-cm`, the `nuvolaris` user's from `cm/config`); without persistence the running
+//! StatefulSet keeps its pod template (and `redis-cm`) until the user allows the restart, while
+//! `redis-init` sets the ACL user up on the running server over the network; once this version's
+//! template runs and is Ready, `redis-cm` is removed.
 
 use minijinja::context;
 
 use super::kit::{Overlay, VolumeClaim, Workload};
-use super::{Component, ConfigAnnotation, RenderError};
+use super::{Component, ConfigAnnotation, Leftover, RenderError};
 use crate::apply::kinds::{self, KnownKind};
 use crate::config::{self, Config, GeneratedKey};
 use crate::crd::ComponentId;
@@ -55,6 +62,9 @@ impl Component for Redis {
                 size_gi: redis.volume_size_gi,
                 storage_class: cfg.storage_class.clone(),
             })?;
+        } else {
+            // a restart loses every key: not on a takeover without the user's consent
+            overlay = overlay.in_memory(REDIS)?;
         }
         if cfg.pod_security {
             overlay = overlay.pod_security(REDIS)?;
@@ -89,6 +99,14 @@ impl Component for Redis {
 
     fn generated_secrets(&self) -> &'static [GeneratedKey] {
         config::redis::GENERATED
+    }
+
+    /// The original's redis.conf (with `requirepass`), replaced by the Secret `redis-conf-<hash>`.
+    fn leftovers(&self) -> &'static [Leftover] {
+        &[Leftover {
+            kind: kinds::CONFIG_MAP,
+            name: "redis-cm",
+        }]
     }
 
     fn kinds(&self) -> &'static [KnownKind] {

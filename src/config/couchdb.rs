@@ -1,8 +1,9 @@
 //! CouchDB's configuration.
 
+use super::secrets::{couchdb_setup_env, original_config};
 use super::{
-    ConfigError, Credentials, Flavour, GeneratedKey, GeneratedSecrets, Resources, positive,
-    resources,
+    ConfigError, Credentials, Extract, Flavour, GeneratedKey, GeneratedSecrets, LiveSource,
+    Resources, positive, resources,
 };
 use crate::crd::{self, WhiskSpec};
 
@@ -10,9 +11,49 @@ pub const COUCHDB_IMAGE: &str = "apache/couchdb:2.3";
 /// CouchDB image that runs under OpenShift's random uids.
 pub const COUCHDB_IMAGE_OPENSHIFT: &str = "ghcr.io/nuvolaris/couchdb:2.3.1-nuvolaris.23101915";
 
-pub const ADMIN_PASSWORD: GeneratedKey = GeneratedKey::password("couchdb-admin-password");
-pub const CONTROLLER_PASSWORD: GeneratedKey = GeneratedKey::password("couchdb-controller-password");
-pub const INVOKER_PASSWORD: GeneratedKey = GeneratedKey::password("couchdb-invoker-password");
+/// A key of the controller's environment: the original's plain values, or this operator's
+/// `controller-couchdb-auth-<hash>` Secret.
+const fn controller_env(env: &'static str) -> LiveSource {
+    LiveSource::Env {
+        kind: "StatefulSet",
+        name: "controller",
+        env,
+        extract: Extract::Whole,
+    }
+}
+
+const fn controller_secret(key: &'static str) -> LiveSource {
+    LiveSource::Secret {
+        prefix: "controller-couchdb-auth-",
+        key,
+        extract: Extract::Whole,
+    }
+}
+
+/// The admin password is in the `couchdb-auth-<hash>` Secret of both operators (CouchDB itself
+/// keeps it on its volume: a new one would lock everything out).
+pub const ADMIN_PASSWORD: GeneratedKey =
+    GeneratedKey::password("couchdb-admin-password").kept_in(&[
+        LiveSource::Secret {
+            prefix: "couchdb-auth-",
+            key: "db_password",
+            extract: Extract::Whole,
+        },
+        controller_env("CONFIG_whisk_couchdb_password"),
+        original_config("couchdb.admin.password"),
+    ]);
+pub const CONTROLLER_PASSWORD: GeneratedKey = GeneratedKey::password("couchdb-controller-password")
+    .kept_in(&[
+        controller_secret("controller_password"),
+        controller_env("CONFIG_whisk_couchdb_controller_password"),
+        original_config("couchdb.controller.password"),
+        couchdb_setup_env("COUCHDB_CONTROLLER_PASSWORD", Extract::Whole),
+    ]);
+pub const INVOKER_PASSWORD: GeneratedKey = GeneratedKey::password("couchdb-invoker-password")
+    .kept_in(&[
+        original_config("couchdb.invoker.password"),
+        couchdb_setup_env("COUCHDB_INVOKER_PASSWORD", Extract::Whole),
+    ]);
 pub const GENERATED: &[GeneratedKey] = &[ADMIN_PASSWORD, CONTROLLER_PASSWORD, INVOKER_PASSWORD];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

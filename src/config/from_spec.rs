@@ -8,8 +8,9 @@ use super::flavour::{self, Flavour};
 use super::image::with_tag;
 use super::secrets::{NUVOLARIS_AUTH, NUVOLARIS_PASSWORD, WHISK_SYSTEM_AUTH};
 use super::{
-    ClusterFacts, Config, ConfigError, Controller, CouchDb, Cron, Enabled, GeneratedSecrets, Minio,
-    Publisher, Quota, Redis, Registry, Runtimes, Scheduling, Seaweedfs, node_settings,
+    ClusterFacts, Config, ConfigError, Controller, CouchDb, Cron, Enabled, GeneratedKey,
+    GeneratedSecrets, Minio, Publisher, Quota, Redis, Registry, Runtimes, Scheduling, Seaweedfs,
+    SecretShape, node_settings,
 };
 use crate::crd::{self, ComponentId, KubeFlavour, Whisk};
 use crate::secret::Secret;
@@ -101,6 +102,7 @@ impl Config {
             tls: switches.tls.unwrap_or(false),
             flavour,
             load_balancer: facts.ingress_load_balancer.as_deref(),
+            live: facts.live_apihost.as_deref(),
         });
 
         let mut namespaces: BTreeMap<String, Secret> = spec
@@ -135,24 +137,28 @@ impl Config {
             })
             .unwrap_or_else(|| OPERATOR_IMAGE.to_owned());
 
+        // a component's keys are generated or adopted only while it is enabled
+        let scoped = |id: ComponentId, keys: &[super::GeneratedKey]| {
+            secrets.for_component(enabled.contains(id), keys)
+        };
         let registry = Registry::from_spec(
             spec,
             flavour,
             &apihost,
-            secrets,
+            &scoped(ComponentId::Registry, super::registry::GENERATED),
             enabled.contains(ComponentId::Registry),
         )?;
         let minio = Minio::from_spec(
             spec,
             &apihost,
             enabled.contains(ComponentId::Minio),
-            secrets,
+            &scoped(ComponentId::Minio, super::minio::GENERATED),
         )?;
         let seaweedfs = Seaweedfs::from_spec(
             spec,
             &apihost,
             enabled.contains(ComponentId::Seaweedfs),
-            secrets,
+            &scoped(ComponentId::Seaweedfs, super::seaweedfs::GENERATED),
         )?;
 
         Ok(Config {
@@ -172,8 +178,22 @@ impl Config {
             node_ports: nuv.nodeports.unwrap_or(true),
             publish_credentials: nuv.publishcredentials.unwrap_or(true),
             operator_image,
-            couchdb: CouchDb::from_spec(spec, flavour, secrets)?,
-            redis: Redis::from_spec(spec, secrets)?,
+            // A disabled component's keys are neither generated nor adopted.
+            couchdb: CouchDb::from_spec(
+                spec,
+                flavour,
+                &secrets.for_component(
+                    enabled.contains(ComponentId::Couchdb),
+                    super::couchdb::GENERATED,
+                ),
+            )?,
+            redis: Redis::from_spec(
+                spec,
+                &secrets.for_component(
+                    enabled.contains(ComponentId::Redis),
+                    super::redis::GENERATED,
+                ),
+            )?,
             controller: Controller::from_spec(spec, enabled.contains(ComponentId::Registry)),
             runtimes: Runtimes::from_spec(&nuv, facts),
             registry,
@@ -182,10 +202,19 @@ impl Config {
             apihost,
             minio,
             seaweedfs,
-            postgres: super::Postgres::from_spec(spec, secrets)?,
-            mongodb: super::Mongodb::from_spec(spec, secrets)?,
-            etcd: super::Etcd::from_spec(spec, secrets)?,
-            milvus: super::Milvus::from_spec(spec, secrets)?,
+            postgres: super::Postgres::from_spec(
+                spec,
+                &scoped(ComponentId::Postgres, super::postgres::GENERATED),
+            )?,
+            mongodb: super::Mongodb::from_spec(
+                spec,
+                &scoped(ComponentId::Mongodb, super::mongodb::GENERATED),
+            )?,
+            etcd: super::Etcd::from_spec(spec, &scoped(ComponentId::Etcd, super::etcd::GENERATED))?,
+            milvus: super::Milvus::from_spec(
+                spec,
+                &scoped(ComponentId::Milvus, super::milvus::GENERATED),
+            )?,
             enabled,
             namespaces,
             nuvolaris_password: secrets.given_or(nuv.password.as_ref(), NUVOLARIS_PASSWORD)?,
@@ -194,6 +223,32 @@ impl Config {
                 .clone()
                 .unwrap_or_else(|| "nuvolaris@nuvolaris.io".to_owned()),
         })
+    }
+}
+
+impl Config {
+    /// Step one of resolving the generated passwords: the keys this configuration needs (the
+    /// spec leaves their values out, their component is enabled) that `secrets` lacks. The
+    /// controller adopts or generates exactly these (`controller::secrets`), then step two is
+    /// [`Config::from_whisk`] itself. An invalid spec is reported as such, whatever is missing.
+    pub fn missing_generated(
+        whisk: &Whisk,
+        facts: &ClusterFacts,
+        secrets: &GeneratedSecrets,
+    ) -> Result<Vec<GeneratedKey>, ConfigError> {
+        let mut probe = secrets.clone();
+        let mut missing = Vec::new();
+        loop {
+            match Config::from_whisk(whisk, facts, &probe) {
+                Ok(_) => return Ok(missing),
+                Err(ConfigError::MissingGenerated(key)) if !probe.0.contains_key(key.name) => {
+                    // a stand-in of the right shape, so that the resolution goes on
+                    probe.0.insert(key.name.to_owned(), key.placeholder());
+                    missing.push(key);
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 }
 
@@ -214,12 +269,7 @@ fn default_ingress_class(flavour: Flavour) -> &'static str {
 
 /// An OpenWhisk auth key is `<uuid>:<key>` with a key of at least 64 characters.
 fn validate_auth(namespace: &str, auth: &str) -> Result<(), ConfigError> {
-    let valid = auth.split_once(':').is_some_and(|(uuid, key)| {
-        uuid.len() == 36
-            && uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-            && key.len() >= 64
-    });
-    if valid {
+    if SecretShape::OpenWhiskAuth.accepts(auth) {
         Ok(())
     } else {
         // never echo the key itself
@@ -467,6 +517,74 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn only_the_keys_the_spec_leaves_out_of_enabled_components_are_missing() {
+        let facts = ClusterFacts::default();
+        let none = GeneratedSecrets::default();
+        let names = |keys: Vec<GeneratedKey>| keys.iter().map(|k| k.name).collect::<Vec<_>>();
+        // everything left out, couchdb and redis on: every key of the installation and of those two
+        let all = Config::missing_generated(
+            &whisk(json!({"components": {"couchdb": true, "redis": true}})),
+            &facts,
+            &none,
+        )
+        .expect("valid");
+        let mut expected: Vec<GeneratedKey> = secrets::CORE_KEYS.to_vec();
+        expected.extend(couchdb::GENERATED);
+        expected.extend(redis::GENERATED);
+        let mut all = names(all);
+        all.sort();
+        let mut expected = names(expected);
+        expected.sort();
+        assert_eq!(all, expected);
+        // the original's minimal sample: only the Redis user's password is left out
+        let minimal = whisk(json!({
+            "components": {"couchdb": true, "redis": true},
+            "nuvolaris": {"password": "nuvpassw0rd"},
+            "openwhisk": {"namespaces": {
+                "whisk-system": format!("789c46b1-71f6-4ed5-8c54-816aa4f8c502:{}", "a".repeat(64)),
+                "nuvolaris": format!("cbd68075-dac2-475e-8c07-d62a30c7e683:{}", "b".repeat(64)),
+            }},
+            "couchdb": {"admin": {"password": "a"}, "controller": {"password": "c"},
+                        "invoker": {"password": "i"}},
+            "redis": {"default": {"password": "d"}},
+        }));
+        let missing = Config::missing_generated(&minimal, &facts, &none).expect("valid");
+        assert_eq!(names(missing), ["redis-nuvolaris-password"]);
+        // a disabled component's keys are not needed, even when the spec leaves them out
+        let no_redis = whisk(json!({"components": {"couchdb": true, "redis": false}}));
+        let missing = names(Config::missing_generated(&no_redis, &facts, &none).expect("valid"));
+        assert!(
+            !missing.iter().any(|k| k.starts_with("redis-")),
+            "{missing:?}"
+        );
+        // what the Secret has is not missing; the config then resolves with it
+        let generated = generated();
+        assert!(
+            Config::missing_generated(&no_redis, &facts, &generated)
+                .expect("valid")
+                .is_empty()
+        );
+        Config::from_whisk(
+            &no_redis,
+            &facts,
+            &GeneratedSecrets(
+                generated
+                    .0
+                    .into_iter()
+                    .filter(|(k, _)| !k.starts_with("redis-"))
+                    .collect(),
+            ),
+        )
+        .expect("a disabled component needs no generated key");
+        // an invalid spec is reported as such
+        let invalid = whisk(json!({"components": {"minio": true, "seaweedfs": true}}));
+        assert!(matches!(
+            Config::missing_generated(&invalid, &facts, &none),
+            Err(ConfigError::Invalid { .. })
+        ));
     }
 
     #[test]

@@ -46,7 +46,10 @@ pub use redis::Redis;
 pub use registry::Registry;
 pub use runtimes::{RUNTIMES_CONFIGMAP, Runtimes};
 pub use seaweedfs::Seaweedfs;
-pub use secrets::{GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets, SecretShape};
+pub use secrets::{
+    Extract, GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets, LiveObject, LiveSource,
+    SecretShape,
+};
 pub use tls::Tls;
 
 use crate::crd::ComponentId;
@@ -78,6 +81,10 @@ pub struct ClusterFacts {
     /// The operator's own image (from `OPERATOR_IMAGE`/`OPERATOR_TAG` or the pod's own spec);
     /// setup Jobs run it.
     pub operator_image: Option<String>,
+    /// The apihost the live installation publishes, `<scheme>://<host>[:<port>]`: the `apihost`
+    /// annotation of `cm/config` (unless pending), else the host of the `apihost` Ingress. Kept
+    /// while the spec gives no host (see `ApiHost::compute`).
+    pub live_apihost: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -231,9 +238,10 @@ pub enum ConfigError {
         field: String,
         message: String,
     },
-    /// A generated password the controller should have ensured is missing: an operator defect.
-    #[error("generated secret {0} is missing")]
-    MissingGenerated(&'static str),
+    /// A generated password is missing: step one of the resolution (see
+    /// [`Config::missing_generated`]); after it, an operator defect.
+    #[error("generated secret {} is missing", .0.name)]
+    MissingGenerated(GeneratedKey),
 }
 
 impl ConfigError {

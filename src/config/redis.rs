@@ -1,13 +1,43 @@
 //! Redis's configuration.
 
-use super::{ConfigError, GeneratedKey, GeneratedSecrets, positive};
+use super::{ConfigError, Extract, GeneratedKey, GeneratedSecrets, LiveSource, positive};
 use crate::crd::WhiskSpec;
 use crate::secret::Secret;
 
 pub const REDIS_IMAGE: &str = "docker.io/bitnamilegacy/redis:8.2.1";
 
-pub const DEFAULT_PASSWORD: GeneratedKey = GeneratedKey::password("redis-default-password");
-pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("redis-nuvolaris-password");
+/// A key of this operator's `redis-init-auth-<hash>` Secret (the env of the Redis setup).
+const fn setup_env(key: &'static str) -> LiveSource {
+    LiveSource::Secret {
+        prefix: "redis-init-auth-",
+        key,
+        extract: Extract::Whole,
+    }
+}
+
+/// `requirepass`: the original's redis.conf is the ConfigMap `redis-cm` (unquoted values).
+pub const DEFAULT_PASSWORD: GeneratedKey = GeneratedKey::password("redis-default-password")
+    .kept_in(&[
+        setup_env("REDIS_DEFAULT_PASSWORD"),
+        LiveSource::ConfigMap {
+            name: "redis-cm",
+            key: "redis-conf",
+            extract: Extract::Regex(r"(?m)^[ \t]*requirepass[ \t]+(\S.*?)[ \t]*$"),
+        },
+    ]);
+/// The `nuvolaris` ACL user's password: the original published it on `cm/config`.
+pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("redis-nuvolaris-password")
+    .kept_in(&[
+        setup_env("REDIS_NUVOLARIS_PASSWORD"),
+        LiveSource::OpsAnnotation {
+            key: "redis_password",
+            extract: Extract::Whole,
+        },
+        LiveSource::OpsAnnotation {
+            key: "redis_url",
+            extract: Extract::Regex(r"^redis://[^:/@]*:(.*)@[^@]*$"),
+        },
+    ]);
 pub const GENERATED: &[GeneratedKey] = &[DEFAULT_PASSWORD, NUVOLARIS_PASSWORD];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

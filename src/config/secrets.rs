@@ -1,7 +1,15 @@
-//! Passwords and keys the CR leaves out: generated randomly once by the controller and kept in
-//! the Secret [`GENERATED_SECRET_NAME`] (in the CR's namespace, owned by the CR). Each component
-//! declares the keys it needs ([`GeneratedKey`] constants next to its configuration); existing
-//! values are never changed.
+//! Passwords and keys the CR leaves out, kept in the Secret [`GENERATED_SECRET_NAME`] (in the CR's
+//! namespace, owned by the CR). Each component declares the keys it needs ([`GeneratedKey`]
+//! constants next to its configuration) and, for each, where a live installation keeps the value
+//! in use ([`LiveSource`]: the Python operator's Secrets, ConfigMaps, env values and `cm/config`
+//! annotations, or this operator's own generated Secrets).
+//!
+//! The rule, for every component: **a credential in use is never changed.** A key the
+//! configuration needs (the spec leaves the value out, the component is enabled: see
+//! `Config::missing_generated`) and the Secret lacks is *adopted* from the first live source that
+//! holds a value of the key's shape; only when none does (a fresh installation) is it generated
+//! randomly. Once in the Secret, a value is never changed. The Secret holds only what was
+//! generated or adopted: a value the spec gives is never copied there.
 
 use std::collections::BTreeMap;
 
@@ -22,11 +30,28 @@ pub enum SecretShape {
     EcPrivateKey,
 }
 
+impl SecretShape {
+    /// Whether `value` can be a value of this shape (an adopted value must be usable).
+    pub fn accepts(self, value: &str) -> bool {
+        match self {
+            SecretShape::Password => !value.is_empty(),
+            SecretShape::OpenWhiskAuth => value.split_once(':').is_some_and(|(uuid, key)| {
+                uuid.len() == 36
+                    && uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+                    && key.len() >= 64
+            }),
+            SecretShape::EcPrivateKey => value.contains("-----BEGIN PRIVATE KEY-----"),
+        }
+    }
+}
+
 /// One key of the generated Secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GeneratedKey {
     pub name: &'static str,
     pub shape: SecretShape,
+    /// Where a live installation keeps the value, in the order they are tried.
+    pub live: &'static [LiveSource],
 }
 
 impl GeneratedKey {
@@ -34,6 +59,7 @@ impl GeneratedKey {
         GeneratedKey {
             name,
             shape: SecretShape::Password,
+            live: &[],
         }
     }
 
@@ -41,6 +67,7 @@ impl GeneratedKey {
         GeneratedKey {
             name,
             shape: SecretShape::OpenWhiskAuth,
+            live: &[],
         }
     }
 
@@ -48,7 +75,28 @@ impl GeneratedKey {
         GeneratedKey {
             name,
             shape: SecretShape::EcPrivateKey,
+            live: &[],
         }
+    }
+
+    /// The same key, adopted from `sources` when a live installation has it.
+    pub const fn kept_in(self, sources: &'static [LiveSource]) -> GeneratedKey {
+        GeneratedKey {
+            live: sources,
+            ..self
+        }
+    }
+
+    /// The first value of this key's shape that one of its live sources holds; `fetched` gives
+    /// the live object a source names (`None` when it does not exist).
+    pub fn adopt<'a>(
+        self,
+        mut fetched: impl FnMut(&LiveObject) -> Option<&'a serde_json::Value>,
+    ) -> Option<(String, &'static LiveSource)> {
+        self.live.iter().find_map(|source| {
+            let value = source.read(fetched(&source.object())?)?;
+            self.shape.accepts(&value).then_some((value, source))
+        })
     }
 
     /// A fresh random value of this key's shape.
@@ -120,11 +168,177 @@ fn ec_private_key_pem() -> String {
     pem
 }
 
+/// A live object a [`LiveSource`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LiveObject {
+    /// The newest Secret whose name starts with this prefix (kustomize's hashed names).
+    SecretNamed(&'static str),
+    ConfigMap(&'static str),
+    /// A workload (`StatefulSet`, `Deployment` or `Job`) by kind and name.
+    Workload(&'static str, &'static str),
+}
+
+/// How a value is taken out of a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extract {
+    /// The whole text.
+    Whole,
+    /// The first capture group of a regular expression (e.g. `requirepass` in a redis.conf).
+    Regex(&'static str),
+    /// The string value of a key of a JSON object (e.g. the original's `NUVOLARIS_CONFIG`).
+    JsonKey(&'static str),
+}
+
+impl Extract {
+    /// The value in `text`, if any (never empty).
+    pub fn from(self, text: &str) -> Option<String> {
+        let value = match self {
+            Extract::Whole => Some(text.to_owned()),
+            Extract::Regex(pattern) => regex::Regex::new(pattern)
+                .ok()?
+                .captures(text)?
+                .get(1)
+                .map(|m| m.as_str().to_owned()),
+            Extract::JsonKey(key) => serde_json::from_str::<serde_json::Value>(text)
+                .ok()?
+                .get(key)?
+                .as_str()
+                .map(str::to_owned),
+        };
+        value.filter(|v| !v.is_empty())
+    }
+}
+
+/// Where a live installation keeps the value of a [`GeneratedKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveSource {
+    /// `data[key]` of the newest Secret whose name starts with `prefix`.
+    Secret {
+        prefix: &'static str,
+        key: &'static str,
+        extract: Extract,
+    },
+    /// `data[key]` of a ConfigMap.
+    ConfigMap {
+        name: &'static str,
+        key: &'static str,
+        extract: Extract,
+    },
+    /// The plain `value` of the variable `env` of a container (or init container) of a
+    /// workload's pod template: `kind` is `StatefulSet`, `Deployment` or `Job`.
+    Env {
+        kind: &'static str,
+        name: &'static str,
+        env: &'static str,
+        extract: Extract,
+    },
+    /// An annotation of the `ops` CLI's ConfigMap `config`, where the original published
+    /// credentials (`redis_password`, `s3_secret_key`, …).
+    OpsAnnotation { key: &'static str, extract: Extract },
+}
+
+impl LiveSource {
+    /// The live object this source reads.
+    pub fn object(&self) -> LiveObject {
+        match *self {
+            LiveSource::Secret { prefix, .. } => LiveObject::SecretNamed(prefix),
+            LiveSource::ConfigMap { name, .. } => LiveObject::ConfigMap(name),
+            LiveSource::Env { kind, name, .. } => LiveObject::Workload(kind, name),
+            LiveSource::OpsAnnotation { .. } => LiveObject::ConfigMap(super::OPS_CONFIGMAP),
+        }
+    }
+
+    /// The value this source holds in `object` (the live object of [`LiveSource::object`], as
+    /// JSON), if any.
+    pub fn read(&self, object: &serde_json::Value) -> Option<String> {
+        match *self {
+            LiveSource::Secret { key, extract, .. } => {
+                use base64::Engine;
+                let encoded = object.get("data")?.get(key)?.as_str()?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .ok()?;
+                extract.from(&String::from_utf8(bytes).ok()?)
+            }
+            LiveSource::ConfigMap { key, extract, .. } => {
+                extract.from(object.get("data")?.get(key)?.as_str()?)
+            }
+            LiveSource::Env { env, extract, .. } => {
+                let pod = object.pointer("/spec/template/spec")?;
+                ["containers", "initContainers"]
+                    .iter()
+                    .filter_map(|list| pod.get(list)?.as_array())
+                    .flatten()
+                    .filter_map(|container| container.get("env")?.as_array())
+                    .flatten()
+                    .filter(|var| var.get("name").and_then(|n| n.as_str()) == Some(env))
+                    .find_map(|var| extract.from(var.get("value")?.as_str()?))
+            }
+            LiveSource::OpsAnnotation { key, extract } => extract.from(
+                object
+                    .pointer("/metadata/annotations")?
+                    .get(key)?
+                    .as_str()?,
+            ),
+        }
+    }
+
+    /// Where the value came from, for logs and Events (never the value).
+    pub fn describe(&self) -> String {
+        match self {
+            LiveSource::Secret { prefix, key, .. } => format!("Secret {prefix}* key {key}"),
+            LiveSource::ConfigMap { name, key, .. } => format!("ConfigMap {name} key {key}"),
+            LiveSource::Env {
+                kind, name, env, ..
+            } => format!("{kind} {name} env {env}"),
+            LiveSource::OpsAnnotation { key, .. } => {
+                format!("ConfigMap {} annotation {key}", super::OPS_CONFIGMAP)
+            }
+        }
+    }
+}
+
+/// The Python operator's couchdb-init Job: its env `NUVOLARIS_CONFIG` holds the whole spec as
+/// flat JSON, defaults applied (`couchdb.admin.password`, `openwhisk.namespaces.nuvolaris`, …).
+pub const fn original_config(key: &'static str) -> LiveSource {
+    LiveSource::Env {
+        kind: "Job",
+        name: "couchdb-init",
+        env: "NUVOLARIS_CONFIG",
+        extract: Extract::JsonKey(key),
+    }
+}
+
+/// A key of this operator's `couchdb-init-auth-<hash>` Secret (the env of the CouchDB setup).
+pub const fn couchdb_setup_env(key: &'static str, extract: Extract) -> LiveSource {
+    LiveSource::Secret {
+        prefix: "couchdb-init-auth-",
+        key,
+        extract,
+    }
+}
+
 /// The installation-wide keys that belong to no single component: the auth keys of the
 /// `whisk-system` and `nuvolaris` OpenWhisk namespaces and the `nuvolaris` user's password.
-pub const WHISK_SYSTEM_AUTH: GeneratedKey = GeneratedKey::auth("whisk-system-auth");
-pub const NUVOLARIS_AUTH: GeneratedKey = GeneratedKey::auth("nuvolaris-auth");
-pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("nuvolaris-password");
+pub const WHISK_SYSTEM_AUTH: GeneratedKey = GeneratedKey::auth("whisk-system-auth").kept_in(&[
+    original_config("openwhisk.namespaces.whisk-system"),
+    couchdb_setup_env(
+        "OPENWHISK_NAMESPACES",
+        Extract::Regex(r"(?:^|[,\n])whisk-system=([^,\n]+)"),
+    ),
+]);
+pub const NUVOLARIS_AUTH: GeneratedKey = GeneratedKey::auth("nuvolaris-auth").kept_in(&[
+    original_config("openwhisk.namespaces.nuvolaris"),
+    couchdb_setup_env(
+        "OPENWHISK_NAMESPACES",
+        Extract::Regex(r"(?:^|[,\n])nuvolaris=([^,\n]+)"),
+    ),
+]);
+pub const NUVOLARIS_PASSWORD: GeneratedKey =
+    GeneratedKey::password("nuvolaris-password").kept_in(&[
+        original_config("nuvolaris.password"),
+        couchdb_setup_env("NUVOLARIS_PASSWORD", Extract::Whole),
+    ]);
 pub const CORE_KEYS: &[GeneratedKey] = &[NUVOLARIS_PASSWORD, WHISK_SYSTEM_AUTH, NUVOLARIS_AUTH];
 
 /// The content of the generated Secret, by key.
@@ -145,7 +359,7 @@ impl GeneratedSecrets {
         self.0
             .get(key.name)
             .map(Secret::new)
-            .ok_or(ConfigError::MissingGenerated(key.name))
+            .ok_or(ConfigError::MissingGenerated(key))
     }
 
     /// The spec's value when it gives a non-empty one, else the generated `key`.
@@ -160,6 +374,27 @@ impl GeneratedSecrets {
         }
     }
 
+    /// What a component's settings read: these secrets when it is `enabled`; otherwise stand-ins
+    /// fill its `keys` in, since nothing of a disabled component is rendered and its keys must be
+    /// neither generated nor adopted.
+    pub fn for_component(
+        &self,
+        enabled: bool,
+        keys: &[GeneratedKey],
+    ) -> std::borrow::Cow<'_, GeneratedSecrets> {
+        if enabled {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut filled = self.clone();
+        for key in keys {
+            filled
+                .0
+                .entry(key.name.to_owned())
+                .or_insert_with(|| key.placeholder());
+        }
+        std::borrow::Cow::Owned(filled)
+    }
+
     /// Stand-ins for every key, for offline renders.
     pub fn placeholders<'a>(keys: impl IntoIterator<Item = &'a GeneratedKey>) -> GeneratedSecrets {
         GeneratedSecrets(
@@ -172,7 +407,142 @@ impl GeneratedSecrets {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::config::{couchdb, redis};
+
+    /// The objects of a live installation of the Python operator, as the API returns them.
+    fn original_installation() -> BTreeMap<LiveObject, serde_json::Value> {
+        let config = json!({
+            "couchdb.admin.password": "some_passw0rd",
+            "couchdb.invoker.password": "s0meP@ass2",
+            "nuvolaris.password": "nuvpassw0rd",
+            "openwhisk.namespaces.nuvolaris": format!("cbd68075-dac2-475e-8c07-d62a30c7e683:{}", "k".repeat(64)),
+            "openwhisk.namespaces.whisk-system": "not-an-auth-key",
+        });
+        BTreeMap::from([
+            (
+                LiveObject::SecretNamed("couchdb-auth-"),
+                json!({"data": {"db_password": "c29tZV9wYXNzdzByZA=="}}),
+            ),
+            (
+                LiveObject::ConfigMap("redis-cm"),
+                json!({"data": {"redis-conf": "requirepass s0meP@ass3\n\n# bitnami\nmaxmemory 1000mb\nsave \"\"\n"}}),
+            ),
+            (
+                LiveObject::ConfigMap("config"),
+                json!({"metadata": {"annotations": {
+                    "apihost": "http://localhost:3233",
+                    "redis_url": "redis://nuvolaris:p@ss:word@redis:6379",
+                }}}),
+            ),
+            (
+                LiveObject::Workload("StatefulSet", "controller"),
+                json!({"spec": {"template": {"spec": {"containers": [{"name": "controller", "env": [
+                    {"name": "CONFIG_whisk_couchdb_controller_password", "value": "s0meP@ass1"},
+                    {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                ]}]}}}}),
+            ),
+            (
+                LiveObject::Workload("Job", "couchdb-init"),
+                json!({"spec": {"template": {"spec": {"containers": [{"name": "init-couchdb", "env": [
+                    {"name": "NUVOLARIS_CONFIG", "value": config.to_string()},
+                ]}]}}}}),
+            ),
+        ])
+    }
+
+    fn adopted(key: GeneratedKey) -> Option<String> {
+        let live = original_installation();
+        key.adopt(|object| live.get(object)).map(|(value, _)| value)
+    }
+
+    #[test]
+    fn the_credentials_of_a_live_original_installation_are_found() {
+        assert_eq!(
+            adopted(couchdb::ADMIN_PASSWORD).as_deref(),
+            Some("some_passw0rd")
+        );
+        assert_eq!(
+            adopted(couchdb::CONTROLLER_PASSWORD).as_deref(),
+            Some("s0meP@ass1")
+        );
+        assert_eq!(
+            adopted(couchdb::INVOKER_PASSWORD).as_deref(),
+            Some("s0meP@ass2")
+        );
+        assert_eq!(
+            adopted(redis::DEFAULT_PASSWORD).as_deref(),
+            Some("s0meP@ass3")
+        );
+        // from the URL: the password may hold '@' and ':'
+        assert_eq!(
+            adopted(redis::NUVOLARIS_PASSWORD).as_deref(),
+            Some("p@ss:word")
+        );
+        assert_eq!(adopted(NUVOLARIS_PASSWORD).as_deref(), Some("nuvpassw0rd"));
+        assert!(adopted(NUVOLARIS_AUTH).is_some_and(|a| a.ends_with(&"k".repeat(64))));
+        // a value that is not of the key's shape is not adopted
+        assert_eq!(adopted(WHISK_SYSTEM_AUTH), None);
+    }
+
+    #[test]
+    fn a_fresh_installation_has_nothing_to_adopt() {
+        for key in [
+            couchdb::ADMIN_PASSWORD,
+            redis::NUVOLARIS_PASSWORD,
+            NUVOLARIS_AUTH,
+        ] {
+            assert_eq!(key.adopt(|_| None), None, "{}", key.name);
+        }
+    }
+
+    #[test]
+    fn this_operators_own_setup_secrets_are_sources_too() {
+        let namespaces = format!(
+            "whisk-system=789c46b1-71f6-4ed5-8c54-816aa4f8c502:{},nuvolaris=x",
+            "w".repeat(64)
+        );
+        use base64::Engine;
+        let encode = |v: &str| base64::engine::general_purpose::STANDARD.encode(v);
+        let secret = json!({"data": {"OPENWHISK_NAMESPACES": encode(&namespaces)}});
+        let found = WHISK_SYSTEM_AUTH.adopt(|object| {
+            (*object == LiveObject::SecretNamed("couchdb-init-auth-")).then_some(&secret)
+        });
+        let (value, source) = found.expect("adopted");
+        assert!(value.starts_with("789c46b1-") && value.ends_with(&"w".repeat(64)));
+        assert_eq!(
+            source.describe(),
+            "Secret couchdb-init-auth-* key OPENWHISK_NAMESPACES"
+        );
+        // `nuvolaris=x` is not an auth key
+        assert_eq!(
+            NUVOLARIS_AUTH.adopt(|object| {
+                (*object == LiveObject::SecretNamed("couchdb-init-auth-")).then_some(&secret)
+            }),
+            None
+        );
+    }
+
+    #[test]
+    fn a_disabled_component_reads_stand_ins() {
+        let secrets = GeneratedSecrets::default();
+        assert!(
+            secrets
+                .for_component(true, redis::GENERATED)
+                .get(redis::DEFAULT_PASSWORD)
+                .is_err()
+        );
+        let filled = secrets.for_component(false, redis::GENERATED);
+        assert_eq!(
+            filled
+                .get(redis::DEFAULT_PASSWORD)
+                .expect("filled")
+                .expose(),
+            redis::DEFAULT_PASSWORD.placeholder()
+        );
+    }
 
     #[test]
     fn generated_values_have_their_shape() {

@@ -3,17 +3,19 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Service};
-use k8s_openapi::api::networking::v1::IngressClass;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::ListParams;
 use kube::{Api, Client};
 
 use super::Error;
-use crate::config::{ClusterFacts, NodeFacts, RUNTIMES_CONFIGMAP};
+use crate::config::{ClusterFacts, NodeFacts, OPS_CONFIGMAP, RUNTIMES_CONFIGMAP, apihost};
 
 const DEFAULT_STORAGE_CLASS: &str = "storageclass.kubernetes.io/is-default-class";
 const DEFAULT_INGRESS_CLASS: &str = "ingressclass.kubernetes.io/is-default-class";
 const RUNTIMES_KEY: &str = "runtimes.json";
+/// The Ingress of the API (`/api/v1`), which carries the apihost as its host.
+const APIHOST_INGRESS: &str = "apihost";
 /// Where the ingress controller's Service usually lives when `nuvolaris.ingresslb` is `auto`.
 const DEFAULT_INGRESS_LB: (&str, &str) = ("ingress-nginx", "ingress-nginx-controller");
 
@@ -26,7 +28,8 @@ fn is_absent(err: &kube::Error) -> bool {
 }
 
 /// Reads nodes, the default StorageClass and IngressClass, the OpenShift route API, the
-/// ingress load balancer address, the runtimes ConfigMap of `namespace` and the operator image.
+/// ingress load balancer address, the runtimes ConfigMap of `namespace`, the operator image and
+/// the apihost the live installation publishes.
 /// `ingresslb` is `spec.nuvolaris.ingresslb` (`namespace/service`, or `auto`/absent).
 pub async fn read(
     client: &Client,
@@ -91,6 +94,8 @@ pub async fn read(
         Err(err) => return Err(read_error("read runtimes configmap")(err)),
     };
 
+    let live_apihost = live_apihost(client, namespace).await?;
+
     Ok(ClusterFacts {
         nodes: nodes.iter().map(node_facts).collect(),
         default_storage_class: default_marked(&storage_classes, DEFAULT_STORAGE_CLASS),
@@ -103,7 +108,48 @@ pub async fn read(
             std::env::var("OPERATOR_IMAGE").ok(),
             std::env::var("OPERATOR_TAG").ok(),
         ),
+        live_apihost,
     })
+}
+
+/// The apihost the installation in `namespace` publishes: `cm/config`'s `apihost` annotation
+/// (what the `ops` CLI reads), else the host of the `apihost` Ingress (what users reach).
+async fn live_apihost(client: &Client, namespace: &str) -> Result<Option<String>, Error> {
+    let annotated = match Api::<ConfigMap>::namespaced(client.clone(), namespace)
+        .get_metadata_opt(OPS_CONFIGMAP)
+        .await
+    {
+        Ok(cm) => cm
+            .and_then(|cm| cm.metadata.annotations)
+            .and_then(|mut a| a.remove("apihost"))
+            .filter(|url| apihost::is_known(url)),
+        Err(err) if is_absent(&err) => None,
+        Err(err) => return Err(read_error("read cm/config")(err)),
+    };
+    if annotated.is_some() {
+        return Ok(annotated);
+    }
+    let ingress = match Api::<Ingress>::namespaced(client.clone(), namespace)
+        .get_opt(APIHOST_INGRESS)
+        .await
+    {
+        Ok(ingress) => ingress,
+        Err(err) if is_absent(&err) => None,
+        Err(err) => return Err(read_error("read the apihost ingress")(err)),
+    };
+    Ok(ingress.as_ref().and_then(ingress_url))
+}
+
+/// `<scheme>://<host>` of an Ingress's first rule (https when it has TLS).
+pub fn ingress_url(ingress: &Ingress) -> Option<String> {
+    let spec = ingress.spec.as_ref()?;
+    let host = spec.rules.as_ref()?.first()?.host.clone()?;
+    let scheme = if spec.tls.as_ref().is_some_and(|t| !t.is_empty()) {
+        "https"
+    } else {
+        "http"
+    };
+    Some(format!("{scheme}://{host}")).filter(|url| apihost::is_known(url))
 }
 
 /// `OPERATOR_IMAGE[:OPERATOR_TAG]`, as the original's `detect_env`.
@@ -232,6 +278,18 @@ mod tests {
         );
         let svc: Service = serde_json::from_value(json!({"status": {"loadBalancer": {}}})).unwrap();
         assert_eq!(load_balancer_address(&svc), None);
+    }
+
+    #[test]
+    fn the_apihost_ingress_gives_scheme_and_host() {
+        let ingress: Ingress = serde_json::from_value(json!({"spec": {
+            "rules": [{"host": "miniops.me"}], "tls": [{"hosts": ["miniops.me"]}]
+        }}))
+        .unwrap();
+        assert_eq!(ingress_url(&ingress).as_deref(), Some("https://miniops.me"));
+        let any_host: Ingress =
+            serde_json::from_value(json!({"spec": {"rules": [{"http": {"paths": []}}]}})).unwrap();
+        assert_eq!(ingress_url(&any_host), None, "an Ingress for any host");
     }
 
     #[test]

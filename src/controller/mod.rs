@@ -21,8 +21,13 @@
 //! - Deletion: the finalizer `nuvolaris.org/cleanup` removes cluster-scoped children by label
 //!   (bounded: after 60 s the Whisk is released anyway); namespaced children go with the CR
 //!   through their ownerReference; PVCs are kept (see `apply`).
-//! - Migration from the Python operator: kopf's finalizer and annotations are removed on sight;
-//!   objects created by client-side `kubectl apply` are taken over (`apply::migrate`).
+//! - Taking over the Python operator's installation (see README "Migrating from the Python
+//!   operator"): kopf's finalizer and annotations are removed on sight and our finalizer added
+//!   in the same write; status fields kopf wrote are taken over and dropped; objects created by
+//!   client-side `kubectl apply` are taken over (`apply::migrate`); credentials in use are
+//!   adopted, never regenerated (`secrets`); the live apihost is kept (`facts`); in-memory
+//!   workloads keep their pod template until the user allows a restart and replaced objects
+//!   are removed once their component is Ready (`takeover`).
 //! - Failed setup Jobs are re-run after 2 min (deleted, then created again by the next apply).
 
 pub mod backoff;
@@ -31,6 +36,7 @@ mod ops_config;
 pub mod reconcile;
 pub mod secrets;
 pub mod status;
+pub mod takeover;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

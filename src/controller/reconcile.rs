@@ -23,13 +23,13 @@ use serde_json::{Value, json};
 
 use super::ops_config::ConfigPlan;
 use super::status::{ComponentOutcome, Outcome, Verdict, desired_status, needs_write};
-use super::{Context, Error, Whisk, facts, secrets};
+use super::{Context, Error, Whisk, facts, secrets, takeover};
 use crate::apply::annotations::{Published, publish_config_map_annotations};
 use crate::apply::{
     ApplyReport, ComponentHealth, LiveIndex, MANAGER, ObjectKey, OwnerInfo, kinds_of, prepare,
 };
 use crate::components::{ComponentRender, RenderError, RenderedComponent};
-use crate::config::{ClusterFacts, GENERATED_SECRET_NAME, GeneratedSecrets, OPS_CONFIGMAP};
+use crate::config::{ClusterFacts, Config, GENERATED_SECRET_NAME, GeneratedSecrets, OPS_CONFIGMAP};
 use crate::crd::{ComponentId, WhiskStatus};
 
 /// Our finalizer: cluster-scoped children (which garbage collection cannot reach through an
@@ -172,7 +172,91 @@ pub fn finalizer_removal_patch(meta: &ObjectMeta, names: &[&str]) -> Option<Valu
     Some(patch)
 }
 
+/// The merge patch that puts the Whisk's metadata in order before anything else: kopf's
+/// finalizer and bookkeeping annotations removed, our finalizer added (unless it is being
+/// deleted); `None` when there is nothing to do. Carries the resourceVersion read, so a
+/// concurrent change makes it fail (409) instead of losing one.
+pub fn metadata_patch(meta: &ObjectMeta) -> Option<Value> {
+    let current = meta.finalizers.clone().unwrap_or_default();
+    let mut finalizers: Vec<String> = current
+        .iter()
+        .filter(|f| f.as_str() != LEGACY_FINALIZER)
+        .cloned()
+        .collect();
+    if meta.deletion_timestamp.is_none() && !finalizers.iter().any(|f| f == FINALIZER) {
+        finalizers.push(FINALIZER.to_owned());
+    }
+    let stale: serde_json::Map<String, Value> = meta
+        .annotations
+        .iter()
+        .flatten()
+        .filter(|(key, _)| key.starts_with(LEGACY_ANNOTATION_PREFIX))
+        .map(|(key, _)| (key.clone(), Value::Null))
+        .collect();
+    if finalizers == current && stale.is_empty() {
+        return None;
+    }
+    let mut patch = json!({"metadata": {"resourceVersion": meta.resource_version}});
+    if finalizers != current {
+        patch["metadata"]["finalizers"] = json!(finalizers);
+    }
+    if !stale.is_empty() {
+        patch["metadata"]["annotations"] = Value::Object(stale);
+    }
+    Some(patch)
+}
+
+/// Moves other managers' ownership of the Whisk's `.status` (kopf's merge patches) to ours
+/// (`apply::migrate::take_over_status`), so that the next status apply drops what this operator
+/// does not write. Returns the `whisk_create` keys taken over, `None` when there was nothing to
+/// take over.
+async fn take_over_status(
+    ctx: &Context,
+    meta: &ObjectMeta,
+) -> Result<Option<BTreeSet<String>>, Error> {
+    let entries: Vec<Value> = meta
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter_map(|entry| serde_json::to_value(entry).ok())
+        .collect();
+    let api_version = Whisk::api_version(&());
+    let Some((managed, taken)) =
+        crate::apply::migrate::take_over_status(&entries, MANAGER, &api_version)
+    else {
+        return Ok(None);
+    };
+    let (Some(name), Some(namespace)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
+        return Err(Error::MissingMetadata("name or namespace"));
+    };
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(ctx.client.clone(), namespace, &whisk_resource());
+    let patch = json!({"metadata": {
+        "resourceVersion": meta.resource_version,
+        "managedFields": managed,
+    }});
+    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .map_err(kube_err("take over the status fields of other managers"))?;
+    ctx.metrics.wrote(1);
+    let keys = taken
+        .get("f:whisk_create")
+        .and_then(Value::as_object)
+        .map(|fields| {
+            fields
+                .keys()
+                .filter_map(|k| k.strip_prefix("f:"))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    tracing::info!(whisk = %key_of(meta), taken = ?keys, "took over status fields written by others");
+    Ok(Some(keys))
+}
+
 /// Writes `.status` by server-side apply when it would change; returns whether it wrote.
+/// Status fields other managers wrote (kopf) are taken over first and, unless this operator
+/// writes them too, dropped.
 async fn write_status(
     ctx: &Context,
     meta: &ObjectMeta,
@@ -180,8 +264,14 @@ async fn write_status(
     verdict: &Verdict,
 ) -> Result<bool, Error> {
     let now = Time(k8s_openapi::jiff::Timestamp::now());
-    let desired = desired_status(verdict, previous, meta.generation, &now);
-    if !needs_write(previous, &desired) {
+    let taken = take_over_status(ctx, meta).await?;
+    let mut previous = previous.clone();
+    if let (Some(keys), Some(whisk_create)) = (&taken, previous.whisk_create.as_mut()) {
+        // what others wrote is not carried over
+        whisk_create.extra.retain(|key, _| !keys.contains(key));
+    }
+    let desired = desired_status(verdict, &previous, meta.generation, &now);
+    if taken.is_none() && !needs_write(&previous, &desired) {
         return Ok(false);
     }
     let (Some(name), Some(namespace)) = (meta.name.as_deref(), meta.namespace.as_deref()) else {
@@ -209,8 +299,22 @@ async fn reconcile_whisk(whisk: &Whisk, ctx: &Arc<Context>) -> Result<Action, Er
     let namespace = whisk
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
-    if remove_finalizers(ctx, whisk.meta(), &[LEGACY_FINALIZER]).await? {
-        tracing::info!(whisk = %key_of(whisk.meta()), "removed the kopf finalizer");
+    if let Some(patch) = metadata_patch(whisk.meta()) {
+        // One write: kopf's finalizer and annotations out, ours in, under our field manager
+        // (kube-runtime's finalizer helper would add it without one).
+        let api: Api<Whisk> = Api::namespaced(ctx.client.clone(), &namespace);
+        api.patch(
+            &whisk.name_any(),
+            &PatchParams {
+                field_manager: Some(MANAGER.into()),
+                ..PatchParams::default()
+            },
+            &Patch::Merge(patch),
+        )
+        .await
+        .map_err(kube_err("set the finalizer"))?;
+        ctx.metrics.wrote(1);
+        tracing::info!(whisk = %key_of(whisk.meta()), "finalizer set (kopf's bookkeeping removed)");
         // The object changed: the watch brings the new version.
         return Ok(Action::await_change());
     }
@@ -305,8 +409,8 @@ async fn reject(
     Ok(Action::requeue(REQUEUE_SETTLED))
 }
 
-/// The pipeline: facts → generated secrets → config → render → apply + readiness per
-/// component → prune → status.
+/// The pipeline: facts → generated secrets → config → render → (hold of in-memory workloads) →
+/// apply + readiness per component → prune → leftovers → status.
 pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> {
     let owner = owner_of(whisk)?;
     let previous = whisk.status.clone().unwrap_or_default();
@@ -315,8 +419,13 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         Ok(renders) => renders,
         Err(err) => return reject(ctx, whisk, &previous, err).await,
     };
-    let plan = Plan::new(renders, &owner, facts.operator_image.as_deref());
+    let mut plan = Plan::new(renders, &owner, facts.operator_image.as_deref());
     let index = ctx.applier.index(&owner, &plan.kinds, false).await?;
+    let held = takeover::hold_in_memory(&ctx.applier, whisk.meta(), &mut plan, &index).await?;
+    if let Some(note) = takeover::held_note(&held) {
+        tracing::warn!(whisk = %key_of(whisk.meta()), "{note}");
+        publish(ctx, whisk.meta(), EventType::Warning, "RestartHeld", note).await;
+    }
     let keep = plan.keep(&index);
     let mut run = Run::default();
     let mut outcomes = Vec::new();
@@ -337,11 +446,21 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
     }
     publish_config(ctx, &owner, &plan.config, &mut outcomes, &mut run).await;
     prune(ctx, &index, &keep, &mut run).await;
+    match takeover::remove_leftovers(&ctx.client, &owner.namespace, &owner.uid, &outcomes, &held)
+        .await
+    {
+        Ok(deleted) => run.total.deleted += deleted,
+        Err(err) => {
+            tracing::warn!(error = ?err, "cannot remove the leftovers of the previous installation");
+            run.errors.push(format!("leftovers: {err}"));
+        }
+    }
     report(ctx, whisk, &previous, Verdict::Components(outcomes), run).await
 }
 
-/// What the render step needs from the cluster: its facts and the generated passwords (created
-/// when missing).
+/// What the render step needs from the cluster: its facts and the generated passwords, resolved
+/// in two steps: the keys the configuration needs that the Secret lacks, then those adopted
+/// from the live installation or generated (`secrets::ensure`).
 async fn read_inputs(
     whisk: &Whisk,
     owner: &OwnerInfo,
@@ -354,10 +473,41 @@ async fn read_inputs(
         .and_then(|n| n.ingresslb.as_deref())
         .filter(|v| *v != "auto");
     let facts = facts::read(&ctx.client, &owner.namespace, ingresslb).await?;
-    let keys = crate::components::generated_secret_keys();
-    let (generated, wrote_secret) = secrets::ensure(&ctx.client, owner, &keys).await?;
-    if wrote_secret {
+    let existing = secrets::read(&ctx.client, &owner.namespace).await?;
+    let current = GeneratedSecrets(existing.clone().unwrap_or_default());
+    let missing = match Config::missing_generated(whisk, &facts, &current) {
+        Ok(missing) => missing,
+        // Nothing is generated for a spec the render rejects: stand-ins let it say why.
+        Err(_) => {
+            let mut filled = current;
+            for key in crate::components::generated_secret_keys() {
+                filled
+                    .0
+                    .entry(key.name.to_owned())
+                    .or_insert_with(|| key.placeholder());
+            }
+            return Ok((facts, filled));
+        }
+    };
+    let (generated, ensured) =
+        secrets::ensure(&ctx.client, owner, existing.as_ref(), &missing).await?;
+    if ensured.wrote() {
         ctx.metrics.wrote(1);
+    }
+    let adopted = ensured.adopted();
+    if !adopted.is_empty() {
+        let note = format!(
+            "kept the credentials of the live installation in {GENERATED_SECRET_NAME}: {}",
+            adopted.join(", ")
+        );
+        publish(
+            ctx,
+            whisk.meta(),
+            EventType::Normal,
+            "CredentialsAdopted",
+            note,
+        )
+        .await;
     }
     Ok((facts, generated))
 }
@@ -418,6 +568,15 @@ impl Plan {
             kinds,
             config,
         }
+    }
+
+    /// The rendered components, for the steps that adjust their prepared objects (the hold of
+    /// in-memory workloads, `controller::takeover`).
+    pub(crate) fn rendered_mut(&mut self) -> impl Iterator<Item = &mut RenderedComponent> {
+        self.renders.iter_mut().filter_map(|render| match render {
+            ComponentRender::Rendered(component) => Some(component),
+            _ => None,
+        })
     }
 
     /// Every prepared object, in installation order.
@@ -780,6 +939,65 @@ mod tests {
             Some(Outcome::Progressing("waiting for minio".into())),
             "a dependency not installed before is not ready"
         );
+    }
+
+    #[test]
+    fn the_metadata_of_a_kopf_whisk_is_put_in_order_in_one_patch() {
+        let meta = ObjectMeta {
+            finalizers: Some(vec![LEGACY_FINALIZER.into(), "other/keep".into()]),
+            annotations: Some(
+                [
+                    (
+                        "kopf.zalando.org/last-handled-configuration".to_string(),
+                        "{}".to_string(),
+                    ),
+                    ("user/keep".to_string(), "x".to_string()),
+                ]
+                .into(),
+            ),
+            resource_version: Some("7".into()),
+            ..ObjectMeta::default()
+        };
+        let patch = metadata_patch(&meta).expect("a patch");
+        assert_eq!(
+            patch["metadata"]["finalizers"],
+            json!(["other/keep", FINALIZER])
+        );
+        assert_eq!(
+            patch["metadata"]["annotations"],
+            json!({"kopf.zalando.org/last-handled-configuration": null})
+        );
+        assert_eq!(patch["metadata"]["resourceVersion"], "7");
+        // in order: nothing to do
+        let done = ObjectMeta {
+            finalizers: Some(vec![FINALIZER.into()]),
+            ..ObjectMeta::default()
+        };
+        assert_eq!(metadata_patch(&done), None);
+        // a Whisk being deleted does not get our finalizer back
+        let deleting = ObjectMeta {
+            finalizers: Some(vec![LEGACY_FINALIZER.into()]),
+            deletion_timestamp: Some(Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)),
+            ..ObjectMeta::default()
+        };
+        assert_eq!(
+            metadata_patch(&deleting).expect("a patch")["metadata"]["finalizers"],
+            json!([])
+        );
+        // kopf's annotations go even without its finalizer
+        let annotated = ObjectMeta {
+            finalizers: Some(vec![FINALIZER.into()]),
+            annotations: Some(
+                [(
+                    "kopf.zalando.org/whisk_create".to_string(),
+                    "{}".to_string(),
+                )]
+                .into(),
+            ),
+            ..ObjectMeta::default()
+        };
+        let patch = metadata_patch(&annotated).expect("a patch");
+        assert!(patch["metadata"].get("finalizers").is_none());
     }
 
     #[test]

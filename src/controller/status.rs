@@ -8,7 +8,10 @@
 //! by the Python operator cannot survive): `Ready` only when every enabled component is installed
 //! and ready; otherwise `Progressing` (something is on its way), `Degraded` (a component failed,
 //! or is enabled but not installable by this version, or the operator hit a defect) or
-//! `NotValid` (the spec was rejected). Keys written by others are kept.
+//! `NotValid` (the spec was rejected). Keys this version does not know are carried over when
+//! this operator wrote them; those other managers wrote (the Python operator's kopf:
+//! `whisk_create.ingress`, `status.kopf`, …) are taken over and dropped by the controller
+//! (`apply::migrate::take_over_status`).
 //!
 //! Added: `conditions` `Ready`, `Progressing`, `Degraded` (reason, message,
 //! observedGeneration; lastTransitionTime kept while the status does not change) and
@@ -176,7 +179,8 @@ pub fn desired_status(
     let old = previous.whisk_create.clone().unwrap_or_default();
     let mut whisk_create = WhiskCreateStatus {
         controller: Some(summary.controller.clone()),
-        // Keep what others (or earlier versions) wrote, so an apply by us never drops it.
+        // Keep what earlier versions of this operator wrote (the controller takes what other
+        // managers wrote out of `previous` first: it is dropped).
         extra: old
             .extra
             .iter()
