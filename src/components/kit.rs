@@ -22,6 +22,50 @@ use crate::kustomize::Kustomization;
 use crate::setup::SetupEnv;
 use crate::{assets, render};
 
+/// The Job `job` that runs `nuvolaris-operator setup <step>` of `env` with `image`: the plain
+/// values in its environment, the secret ones from the Secret `secret` (`envFrom`), never in the
+/// Job itself. Shared by [`Overlay::setup_job`] and the WhiskUser controller (one Job per user).
+pub fn setup_job_object(job: &str, secret: &str, env: &SetupEnv, image: &str) -> Object {
+    let step = env.step;
+    let plain: Vec<Value> = env
+        .plain
+        .iter()
+        .map(|(name, value)| json!({"name": name, "value": value}))
+        .collect();
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": job, "labels": {"name": job}},
+        "spec": {
+            "backoffLimit": 3,
+            "template": {
+                "metadata": {
+                    "labels": {"job": job, "name": job},
+                    "annotations": {"whisks.nuvolaris.org/annotate-version": "true"},
+                },
+                "spec": {
+                    "restartPolicy": "Never",
+                    // it talks to the data services only, never to the API server
+                    "automountServiceAccountToken": false,
+                    "containers": [{
+                        "name": step.container(),
+                        "image": image,
+                        "imagePullPolicy": "IfNotPresent",
+                        "args": ["setup", step.name()],
+                        "envFrom": [{"secretRef": {"name": secret}}],
+                        "env": plain,
+                        "securityContext": {
+                            "allowPrivilegeEscalation": false,
+                            "runAsNonRoot": true,
+                            "capabilities": {"drop": ["ALL"]},
+                        },
+                    }],
+                },
+            },
+        },
+    })
+}
+
 /// A workload of the component's base, as the target of a typed patch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Workload {
@@ -292,46 +336,9 @@ impl Overlay {
     /// secret ones in the generated Secret `<job>-auth-<hash>` it loads with `envFrom`. A new
     /// value changes the Secret's name, hence the Job, which is then re-created and re-run.
     pub fn setup_job(mut self, env: &SetupEnv, image: &str) -> Overlay {
-        let step = env.step;
-        let job = step.job();
+        let job = env.step.job();
         let secret = format!("{job}-auth");
-        let plain: Vec<Value> = env
-            .plain
-            .iter()
-            .map(|(name, value)| json!({"name": name, "value": value}))
-            .collect();
-        let object = json!({
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {"name": job, "labels": {"name": job}},
-            "spec": {
-                "backoffLimit": 3,
-                "template": {
-                    "metadata": {
-                        "labels": {"job": job, "name": job},
-                        "annotations": {"whisks.nuvolaris.org/annotate-version": "true"},
-                    },
-                    "spec": {
-                        "restartPolicy": "Never",
-                        // it talks to the data services only, never to the API server
-                        "automountServiceAccountToken": false,
-                        "containers": [{
-                            "name": step.container(),
-                            "image": image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "args": ["setup", step.name()],
-                            "envFrom": [{"secretRef": {"name": secret}}],
-                            "env": plain,
-                            "securityContext": {
-                                "allowPrivilegeEscalation": false,
-                                "runAsNonRoot": true,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
-                        }],
-                    },
-                },
-            },
-        });
+        let object = setup_job_object(job, &secret, env, image);
         self.setup_jobs.push(job.to_owned());
         let secrets: Vec<(String, String)> = env
             .secret

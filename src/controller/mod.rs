@@ -30,6 +30,7 @@ pub mod facts;
 pub mod reconcile;
 pub mod secrets;
 pub mod status;
+pub mod user;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -386,6 +387,17 @@ pub async fn run(
     });
 
     let context = Arc::new(Context::new(client, metrics, opts.render.clone()));
+    // The WhiskUser controller runs beside, with the same context (client, applier, recorder,
+    // metrics, backoff) and stops with it.
+    let (users_stop, users_stopped) = tokio::sync::oneshot::channel::<()>();
+    let users = tokio::spawn(user::run(
+        context.clone(),
+        opts.namespace.clone(),
+        concurrency,
+        async move {
+            let _ = users_stopped.await;
+        },
+    ));
     controller
         .run(reconcile::reconcile, reconcile::error_policy, context)
         .for_each(|result| async move {
@@ -398,6 +410,8 @@ pub async fn run(
             }
         })
         .await;
+    let _ = users_stop.send(());
+    let _ = users.await;
     health.set_ready(false);
     tracing::info!("controller stopped");
     Ok(())

@@ -19,6 +19,7 @@ mod design;
 mod http;
 mod redis;
 mod resp;
+mod user;
 pub mod whisk_system;
 
 use std::fmt;
@@ -31,6 +32,10 @@ pub use couchdb::{
     run_couchdb_setup,
 };
 pub use redis::{REDIS_ENV, RedisSetupConfig, run_redis_setup};
+pub use user::{
+    QUOTA_ENV_PREFIX, USER_ENV, UserAction, UserRedisTarget, UserSetupConfig, run_user_setup,
+    split_auth,
+};
 
 /// One environment variable read by a setup command, so the Job manifests can
 /// be generated (or checked) from the same list the code reads.
@@ -67,6 +72,8 @@ pub enum SetupStep {
     Couchdb,
     /// The `nuvolaris` ACL user of Redis.
     Redis,
+    /// The data-plane entries of one WhiskUser (run by the WhiskUser controller).
+    User,
 }
 
 impl SetupStep {
@@ -75,6 +82,7 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "couchdb",
             SetupStep::Redis => "redis",
+            SetupStep::User => "user",
         }
     }
 
@@ -83,6 +91,8 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "couchdb-init",
             SetupStep::Redis => "redis-init",
+            // the WhiskUser controller names each user's Job `<user>-user-setup`
+            SetupStep::User => "user-setup",
         }
     }
 
@@ -91,6 +101,7 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => "init-couchdb",
             SetupStep::Redis => "init-redis",
+            SetupStep::User => "setup-user",
         }
     }
 
@@ -99,6 +110,7 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => COUCHDB_ENV,
             SetupStep::Redis => REDIS_ENV,
+            SetupStep::User => USER_ENV,
         }
     }
 
@@ -107,6 +119,7 @@ impl SetupStep {
         match self {
             SetupStep::Couchdb => run_couchdb_setup(CouchdbSetupConfig::from_env()?).await,
             SetupStep::Redis => run_redis_setup(RedisSetupConfig::from_env()?).await,
+            SetupStep::User => run_user_setup(UserSetupConfig::from_env()?).await,
         }
     }
 }
@@ -233,6 +246,8 @@ pub enum Outcome {
     Created,
     Updated,
     Unchanged,
+    /// Removed (a user's entries on delete, or a store the user no longer has).
+    Deleted,
 }
 
 impl fmt::Display for Outcome {
@@ -241,6 +256,7 @@ impl fmt::Display for Outcome {
             Outcome::Created => "created",
             Outcome::Updated => "updated",
             Outcome::Unchanged => "unchanged",
+            Outcome::Deleted => "deleted",
         })
     }
 }
@@ -296,7 +312,11 @@ impl fmt::Display for SetupReport {
             self.count(Outcome::Created),
             self.count(Outcome::Updated),
             self.count(Outcome::Unchanged)
-        )
+        )?;
+        match self.count(Outcome::Deleted) {
+            0 => Ok(()),
+            deleted => write!(f, ", {deleted} deleted"),
+        }
     }
 }
 

@@ -25,6 +25,7 @@
 #![allow(dead_code)]
 
 pub mod check_tools;
+pub mod couchdb;
 pub mod ferretdb;
 pub mod http;
 pub mod kafka;
@@ -33,6 +34,7 @@ pub mod minio;
 pub mod mongo;
 pub mod nginx;
 pub mod postgres;
+pub mod redis;
 pub mod registry;
 pub mod s3;
 pub mod seaweedfs;
@@ -42,12 +44,14 @@ pub mod zookeeper;
 #[allow(unused_imports)]
 pub use self::{
     check_tools::{amtool_check_config, promtool_check_config, promtool_check_rules},
+    couchdb::PouchDb,
     ferretdb::Ferretdb,
     kafka::Kafka,
     milvus::MilvusLite,
     minio::Minio,
     nginx::{Nginx, nginx_check},
     postgres::Postgres,
+    redis::RedisServer,
     registry::Registry,
     seaweedfs::Seaweedfs,
     zookeeper::Zookeeper,
