@@ -501,11 +501,11 @@ mod tests {
                 Secret::new(KEY),
             ),
             "http://couchdb:5984".into(),
-            ("whisk_admin".into(), Secret::new("adm")),
+            ("whisk_admin".into(), Secret::new("adm-S3cret")),
         );
         cfg.redis = Some(UserRedisTarget {
             address: "redis:6379".into(),
-            default_password: Secret::new("def"),
+            default_password: Secret::new("def-S3cret"),
             user: Some((Secret::new("6wBwUXxFgbEt"), "devel:".into())),
         });
         cfg.quota = vec![("REDIS".into(), "auto".into())];
@@ -528,8 +528,8 @@ mod tests {
         for secret in [
             "exjT3XRR",
             KEY,
-            "adm",
-            "def",
+            "adm-S3cret",
+            "def-S3cret",
             "6wBwUXxFgbEt",
             "redis://devel",
         ] {
