@@ -237,3 +237,69 @@ async fn the_ops_user_waits_for_its_whisk_becomes_ready_follows_edits_and_is_del
         .expect("operator run");
     ns.cleanup().await;
 }
+
+#[tokio::test]
+async fn workflows_run_their_create_job_report_counts_and_their_delete_job() {
+    use nuvolaris_operator::crd::Workflows;
+    let client = support::cluster().await;
+    support::install_crds(&client).await;
+    let ns = TestNamespace::create(&client, "e2e-workflows").await;
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let operator = tokio::spawn(controller::run(
+        client.clone(),
+        ControllerOptions::new(Some(ns.name.clone())),
+        Arc::new(Health::default()),
+        Arc::new(Metrics::new()),
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        },
+    ));
+    let wf: Workflows = serde_json::from_value(json!({
+        "apiVersion": "nuvolaris.org/v1", "kind": "Workflows",
+        "metadata": {"name": "wf", "namespace": ns.name},
+        "spec": {"image": "busybox", "env": {"GREETING": "hi"},
+                 "workflows": [{"name": "one", "parameters": {"X": "1"}}, {"name": "two"}]},
+    }))
+    .expect("a Workflows");
+    let api = ns.api::<Workflows>();
+    api.create(&PostParams::default(), &wf)
+        .await
+        .expect("create");
+    let done = wait_for(&api, "wf", "counts in status", |w: Option<&Workflows>| {
+        w.and_then(|w| w.status.as_ref())
+            .is_some_and(|s| s.total == Some(2) && s.count == Some(2))
+    })
+    .await;
+    assert!(
+        done.finalizers()
+            .iter()
+            .any(|f| f == "nuvolaris.org/cleanup")
+    );
+    let jobs = ns.api::<Job>();
+    let job = jobs.get("wf-create").await.expect("create job");
+    let pod = job.spec.expect("spec").template.spec.expect("pod spec");
+    assert_eq!(pod.containers.len(), 2);
+    assert_eq!(pod.containers[0].args.clone().unwrap_or_default(), ["X=1"]);
+
+    let uid = done.uid().expect("uid");
+    let started = Instant::now();
+    api.delete("wf", &DeleteParams::default())
+        .await
+        .expect("delete");
+    support::wait_deleted(&api, "wf", &uid, "workflows deleted").await;
+    println!("figure: workflows delete → gone in {:?}", started.elapsed());
+    // its Jobs are owned: collected with it
+    support::wait_for_list(
+        &jobs,
+        "group=workflow",
+        "workflow jobs collected",
+        |items| items.is_empty(),
+    )
+    .await;
+    let _ = stop.send(true);
+    operator
+        .await
+        .expect("operator task")
+        .expect("operator run");
+    ns.cleanup().await;
+}

@@ -192,45 +192,9 @@ async fn installation(user: &WhiskUser, ctx: &Context) -> Result<Installation, E
     let namespace = user
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
-    let whisks: Api<Whisk> = Api::namespaced(ctx.client.clone(), &namespace);
-    let mut list = whisks
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_err("list whisks"))?
-        .items;
-    list.sort_by_key(|w| (w.name_any() != "controller", w.name_any()));
-    let Some(whisk) = list
-        .into_iter()
-        .find(|w| w.metadata.deletion_timestamp.is_none())
-    else {
-        return Ok(Installation::Waiting(format!(
-            "no Whisk in namespace {namespace}: the user is set up once one is installed"
-        )));
-    };
-    let generated = match super::secrets::read(&ctx.client, &namespace).await? {
-        Some(values) => GeneratedSecrets(values),
-        None => {
-            return Ok(Installation::Waiting(format!(
-                "the Whisk {} has not generated its passwords yet",
-                whisk.name_any()
-            )));
-        }
-    };
-    let ingresslb = whisk
-        .spec
-        .nuvolaris
-        .as_ref()
-        .and_then(|n| n.ingresslb.as_deref())
-        .filter(|v| *v != "auto");
-    let facts = facts::read(&ctx.client, &namespace, ingresslb).await?;
-    let cfg = match Config::from_whisk(&whisk, &facts, &generated) {
-        Ok(cfg) => cfg,
-        Err(err) => {
-            return Ok(Installation::Waiting(format!(
-                "the Whisk {} cannot be installed: {err}",
-                whisk.name_any()
-            )));
-        }
+    let (whisk, cfg) = match whisk_config(ctx, &namespace).await? {
+        Ok(found) => found,
+        Err(why) => return Ok(Installation::Waiting(why)),
     };
     let status = whisk
         .status
@@ -253,7 +217,54 @@ async fn installation(user: &WhiskUser, ctx: &Context) -> Result<Installation, E
             pending.join(", ")
         )));
     }
-    Ok(Installation::Ready(Box::new(cfg)))
+    Ok(Installation::Ready(cfg))
+}
+
+/// The Whisk of `namespace` (the one named `controller` when there are several, as the `ops`
+/// CLI names it) and its configuration, or why there is none yet. Shared by the WhiskUser and
+/// Workflows controllers.
+pub(super) async fn whisk_config(
+    ctx: &Context,
+    namespace: &str,
+) -> Result<Result<(Whisk, Box<Config>), String>, Error> {
+    let whisks: Api<Whisk> = Api::namespaced(ctx.client.clone(), namespace);
+    let mut list = whisks
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_err("list whisks"))?
+        .items;
+    list.sort_by_key(|w| (w.name_any() != "controller", w.name_any()));
+    let Some(whisk) = list
+        .into_iter()
+        .find(|w| w.metadata.deletion_timestamp.is_none())
+    else {
+        return Ok(Err(format!(
+            "no Whisk in namespace {namespace}: waiting for one to be installed"
+        )));
+    };
+    let generated = match super::secrets::read(&ctx.client, namespace).await? {
+        Some(values) => GeneratedSecrets(values),
+        None => {
+            return Ok(Err(format!(
+                "the Whisk {} has not generated its passwords yet",
+                whisk.name_any()
+            )));
+        }
+    };
+    let ingresslb = whisk
+        .spec
+        .nuvolaris
+        .as_ref()
+        .and_then(|n| n.ingresslb.as_deref())
+        .filter(|v| *v != "auto");
+    let facts = facts::read(&ctx.client, namespace, ingresslb).await?;
+    match Config::from_whisk(&whisk, &facts, &generated) {
+        Ok(cfg) => Ok(Ok((whisk, Box::new(cfg)))),
+        Err(err) => Ok(Err(format!(
+            "the Whisk {} cannot be installed: {err}",
+            whisk.name_any()
+        ))),
+    }
 }
 
 /// What the status says about a user.
