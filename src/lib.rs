@@ -23,3 +23,4 @@ pub mod render;
 pub mod secret;
 pub mod setup;
 pub mod telemetry;
+pub mod users;

@@ -428,15 +428,7 @@ impl Overlay {
     /// value changes the Secret's name, hence the Job, which is then re-created and re-run.
     pub fn setup_job<C: JobCommand>(self, env: &SetupEnv<C>, image: &str) -> Overlay {
         let job = env.step.job();
-        let object = json!({
-            "apiVersion": "batch/v1",
-            "kind": "Job",
-            "metadata": {"name": job, "labels": {"name": job}},
-            "spec": {
-                "backoffLimit": 3,
-                "template": command_pod(env, image, None, "Never"),
-            },
-        });
+        let object = setup_job_object(job, &format!("{job}-auth"), env, image);
         let mut overlay = self.command_secret(env).object(&object);
         overlay.setup_jobs.push(job.to_owned());
         overlay
@@ -469,7 +461,7 @@ impl Overlay {
                 "jobTemplate": {"spec": {
                     "backoffLimit": 2,
                     "activeDeadlineSeconds": deadline_seconds,
-                    "template": command_pod(env, image, service_account, "OnFailure"),
+                    "template": command_pod(job, &format!("{job}-auth"), env, image, service_account, "OnFailure"),
                 }},
             },
         });
@@ -636,17 +628,38 @@ pub fn without_node_ports(objects: &mut [Object]) {
     }
 }
 
+/// The Job `job` that runs `nuvolaris-operator <args>` of `env` with `image`: the plain values in
+/// its environment, the secret ones from the Secret `secret` (`envFrom`), never in the Job
+/// itself. Shared by [`Overlay::setup_job`] and the WhiskUser controller (one Job per user).
+pub fn setup_job_object<C: JobCommand>(
+    job: &str,
+    secret: &str,
+    env: &SetupEnv<C>,
+    image: &str,
+) -> Object {
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": job, "labels": {"name": job}},
+        "spec": {
+            "backoffLimit": 3,
+            "template": command_pod(job, secret, env, image, None, "Never"),
+        },
+    })
+}
+
 /// The pod template of a Job running `nuvolaris-operator <args>` of `env`: the operator's own
 /// image, restricted, the secret values from `<job>-auth` (`envFrom`), the plain ones in `env`.
 /// Without a service account the pod gets no API token: it talks to the data services only.
 fn command_pod<C: JobCommand>(
+    job: &str,
+    secret: &str,
     env: &SetupEnv<C>,
     image: &str,
     service_account: Option<&str>,
     restart_policy: &str,
 ) -> Value {
     let step = env.step;
-    let job = step.job();
     let plain: Vec<Value> = env
         .plain
         .iter()
@@ -660,7 +673,7 @@ fn command_pod<C: JobCommand>(
             "image": image,
             "imagePullPolicy": "IfNotPresent",
             "args": step.args(),
-            "envFrom": [{"secretRef": {"name": format!("{job}-auth")}}],
+            "envFrom": [{"secretRef": {"name": secret}}],
             "env": plain,
             "securityContext": {
                 "allowPrivilegeEscalation": false,

@@ -37,6 +37,8 @@ pub mod reconcile;
 pub mod secrets;
 pub mod status;
 pub mod takeover;
+pub mod user;
+pub mod workflows;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -393,6 +395,25 @@ pub async fn run(
     });
 
     let context = Arc::new(Context::new(client, metrics, opts.render.clone()));
+    // The WhiskUser and Workflows controllers run beside, with the same context (client, applier, recorder,
+    // metrics, backoff) and stops with it.
+    let (users_stop, users_stopped) = tokio::sync::oneshot::channel::<()>();
+    let users = tokio::spawn(user::run(
+        context.clone(),
+        opts.namespace.clone(),
+        concurrency,
+        async move {
+            let _ = users_stopped.await;
+        },
+    ));
+    let (workflows_stop, workflows_stopped) = tokio::sync::oneshot::channel::<()>();
+    let workflows = tokio::spawn(workflows::run(
+        context.clone(),
+        opts.namespace.clone(),
+        async move {
+            let _ = workflows_stopped.await;
+        },
+    ));
     controller
         .run(reconcile::reconcile, reconcile::error_policy, context)
         .for_each(|result| async move {
@@ -405,6 +426,10 @@ pub async fn run(
             }
         })
         .await;
+    let _ = users_stop.send(());
+    let _ = workflows_stop.send(());
+    let _ = users.await;
+    let _ = workflows.await;
     health.set_ready(false);
     tracing::info!("controller stopped");
     Ok(())

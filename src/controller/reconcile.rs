@@ -104,6 +104,17 @@ pub fn error_policy(guard: Arc<DeserializeGuard<Whisk>>, err: &Error, ctx: Arc<C
 }
 
 async fn publish(ctx: &Context, meta: &ObjectMeta, type_: EventType, reason: &str, note: String) {
+    publish_to(ctx, &reference_of(meta), type_, reason, note).await
+}
+
+/// Records an Event about any object (Whisk, WhiskUser, Workflows).
+pub(super) async fn publish_to(
+    ctx: &Context,
+    reference: &ObjectReference,
+    type_: EventType,
+    reason: &str,
+    note: String,
+) {
     let event = Event {
         type_,
         reason: reason.into(),
@@ -112,7 +123,7 @@ async fn publish(ctx: &Context, meta: &ObjectMeta, type_: EventType, reason: &st
         secondary: None,
     };
     // Events are best effort: failing to record one must not fail the reconcile.
-    if let Err(err) = ctx.recorder.publish(&event, &reference_of(meta)).await {
+    if let Err(err) = ctx.recorder.publish(&event, reference).await {
         tracing::debug!(error = %err, "could not publish event");
     } else {
         ctx.metrics.wrote(1);

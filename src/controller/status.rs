@@ -168,6 +168,32 @@ fn truncate(text: String) -> String {
     format!("{}…", &text[..end])
 }
 
+/// One condition, keeping the `lastTransitionTime` of the `previous` one of the same type and
+/// status (shared by every kind the operator reports on: Whisk, WhiskUser).
+pub fn condition(
+    previous: &[Condition],
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: String,
+    generation: Option<i64>,
+    now: &Time,
+) -> Condition {
+    let status = if status { "True" } else { "False" };
+    let kept_time = previous
+        .iter()
+        .find(|c| c.type_ == type_ && c.status == status)
+        .map(|c| c.last_transition_time.clone());
+    Condition {
+        type_: type_.to_owned(),
+        status: status.to_owned(),
+        reason: reason.to_owned(),
+        message: truncate(message),
+        last_transition_time: kept_time.unwrap_or_else(|| now.clone()),
+        observed_generation: generation,
+    }
+}
+
 /// The desired `.status`, given the previous one.
 pub fn desired_status(
     verdict: &Verdict,
@@ -245,20 +271,15 @@ pub fn desired_status(
         (false, "AsExpected", "no problems".to_string())
     };
     let condition = |type_: &str, status: bool, reason: &str, message: String| -> Condition {
-        let status = if status { "True" } else { "False" };
-        let kept_time = previous
-            .conditions
-            .iter()
-            .find(|c| c.type_ == type_ && c.status == status)
-            .map(|c| c.last_transition_time.clone());
-        Condition {
-            type_: type_.to_owned(),
-            status: status.to_owned(),
-            reason: reason.to_owned(),
-            message: truncate(message),
-            last_transition_time: kept_time.unwrap_or_else(|| now.clone()),
-            observed_generation: generation,
-        }
+        condition(
+            &previous.conditions,
+            type_,
+            status,
+            reason,
+            message,
+            generation,
+            now,
+        )
     };
     WhiskStatus {
         whisk_create: Some(whisk_create),

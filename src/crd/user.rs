@@ -65,13 +65,23 @@ use super::status::WhiskUserStatus;
 #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
 pub struct WhiskUserSpec {
     /// User e-mail.
+    #[schemars(regex(pattern = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"))]
     pub email: String,
     /// Login password (stored bcrypt-hashed).
+    #[schemars(length(min = 1))]
     pub password: String,
-    /// OpenWhisk namespace of the user.
+    /// OpenWhisk namespace of the user: a lowercase DNS label of 5 to 63 characters (it is
+    /// the first label of the user's host `<namespace>.<apihost>`).
+    #[schemars(
+        length(min = 5, max = 63),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
     pub namespace: String,
-    /// OpenWhisk auth key, <uuid>:<key>.
-    #[schemars(regex(pattern = r"^[^:]+:[^:]+$"))]
+    /// OpenWhisk auth key, `<uuid>:<key>`: the shape of a UUID (letters and digits: the
+    /// original's own samples hold non-hex ones) and a key of 64 or more letters and digits.
+    #[schemars(regex(
+        pattern = r"^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}:[0-9A-Za-z]{64,}$"
+    ))]
     pub auth: String,
     /// User host name; `auto` is <namespace>.<apihost>.
     #[serde(default, skip_serializing_if = "Option::is_none")]

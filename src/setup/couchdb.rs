@@ -329,7 +329,7 @@ pub async fn run_couchdb_setup(cfg: CouchdbSetupConfig) -> Result<SetupReport, S
     tracing::info!(url = %db.base(), admin = %cfg.admin_user, "couchdb setup");
     let mut report = SetupReport::default();
 
-    wait_ready(&db, &cfg).await?;
+    wait_ready(&db, cfg.wait).await?;
     if cfg.single_node {
         report.record("cluster single_node", enable_single_node(&db).await?);
     }
@@ -403,10 +403,10 @@ pub async fn run_couchdb_setup(cfg: CouchdbSetupConfig) -> Result<SetupReport, S
     Ok(report)
 }
 
-/// Waits until `GET /` answers 200 (CouchDB's welcome), bounded by `cfg.wait`.
+/// Waits until `GET /` answers 200 (CouchDB's welcome), bounded by `wait`.
 /// Connection errors and other statuses (503 while starting) are retried.
-async fn wait_ready(db: &JsonClient, cfg: &CouchdbSetupConfig) -> Result<(), SetupError> {
-    let mut backoff = Backoff::new(cfg.wait);
+pub(super) async fn wait_ready(db: &JsonClient, wait: Duration) -> Result<(), SetupError> {
+    let mut backoff = Backoff::new(wait);
     loop {
         let step = "wait for couchdb";
         let last_error = match db.send(step, Method::GET, "/", None).await {
@@ -422,7 +422,7 @@ async fn wait_ready(db: &JsonClient, cfg: &CouchdbSetupConfig) -> Result<(), Set
             return Err(SetupError::NotReady {
                 service: "couchdb",
                 address: db.base().to_string(),
-                seconds: cfg.wait.as_secs(),
+                seconds: wait.as_secs(),
                 last_error,
             });
         }
@@ -595,7 +595,7 @@ async fn password_accepted(
 /// the current document (if any); it is compared with the stored one ignoring
 /// `_rev`, and written with the current `_rev` only when different. A 409
 /// (another writer in between) re-reads and retries.
-async fn ensure_doc(
+pub(super) async fn ensure_doc(
     db: &JsonClient,
     dbn: &str,
     id: &str,
@@ -646,7 +646,7 @@ async fn ensure_doc(
 /// operator to block a namespace), `userenv` on the metadata document (the
 /// user's secrets, written by the whisk-system `secrets` action). The
 /// original overwrote whole documents and so dropped them.
-fn overlay(current: Option<&Value>, owned: &Value) -> Value {
+pub(super) fn overlay(current: Option<&Value>, owned: &Value) -> Value {
     let mut doc = match current {
         Some(Value::Object(c)) => {
             let mut c = c.clone();
@@ -664,11 +664,59 @@ fn overlay(current: Option<&Value>, owned: &Value) -> Value {
 }
 
 /// The subject document of one namespace (the original's `subject.json`).
-fn subject_doc(ns: &NamespaceAuth) -> Value {
+pub(super) fn subject_doc(ns: &NamespaceAuth) -> Value {
     json!({
         "_id": ns.name,
         "subject": ns.name,
         "namespaces": [{ "name": ns.name, "uuid": ns.uuid, "key": ns.key.expose() }],
+    })
+}
+
+/// The bcrypt hash of `password` for a metadata document: the `password` stored in `current`
+/// when it still verifies (bcrypt salts every hash, so a fresh one would change the document on
+/// every run), a new one otherwise.
+pub(super) fn password_hash(
+    password: &Secret,
+    current: Option<&Value>,
+    cost: u32,
+) -> Result<String, SetupError> {
+    let password = password.expose();
+    let stored = current
+        .and_then(|c| c["password"].as_str())
+        .filter(|h| bcrypt::verify(password, h).unwrap_or(false));
+    match stored {
+        Some(h) => Ok(h.to_string()),
+        None => Ok(bcrypt::hash(password, cost)?),
+    }
+}
+
+/// Deletes one document when it exists (a 409 from a concurrent writer re-reads and retries).
+pub(super) async fn delete_doc(
+    db: &JsonClient,
+    dbn: &str,
+    id: &str,
+) -> Result<Outcome, SetupError> {
+    let step = format!("delete document {dbn}/{id}");
+    let path = format!("/{}/{}", encode_segment(dbn), encode_segment(id));
+    for _ in 0..MAX_CONFLICTS {
+        let r = db.send(&step, Method::GET, &path, None).await?;
+        let rev = match r.status {
+            StatusCode::NOT_FOUND => return Ok(Outcome::Unchanged),
+            StatusCode::OK => r.body["_rev"].as_str().unwrap_or_default().to_string(),
+            _ => return Err(r.into_error(&step)),
+        };
+        let with_rev = format!("{path}?rev={}", encode_segment(&rev));
+        let r = db.send(&step, Method::DELETE, &with_rev, None).await?;
+        match r.status {
+            StatusCode::OK | StatusCode::ACCEPTED => return Ok(Outcome::Deleted),
+            StatusCode::NOT_FOUND => return Ok(Outcome::Unchanged),
+            StatusCode::CONFLICT => continue,
+            _ => return Err(r.into_error(&step)),
+        }
+    }
+    Err(SetupError::Conflict {
+        step,
+        attempts: MAX_CONFLICTS,
     })
 }
 
@@ -680,14 +728,7 @@ fn nuvolaris_metadata_doc(
     cfg: &CouchdbSetupConfig,
     current: Option<&Value>,
 ) -> Result<Value, SetupError> {
-    let password = cfg.nuvolaris_password.expose();
-    let stored_hash = current
-        .and_then(|c| c["password"].as_str())
-        .filter(|h| bcrypt::verify(password, h).unwrap_or(false));
-    let hash = match stored_hash {
-        Some(h) => h.to_string(),
-        None => bcrypt::hash(password, cfg.bcrypt_cost)?,
-    };
+    let hash = password_hash(&cfg.nuvolaris_password, current, cfg.bcrypt_cost)?;
     let mut entries: Vec<(String, String)> = cfg
         .metadata
         .iter()

@@ -36,6 +36,7 @@ pub(crate) mod resp;
 pub mod s3;
 mod seaweedfs;
 pub mod sio;
+mod user;
 pub mod whisk_system;
 
 use std::fmt;
@@ -53,6 +54,10 @@ pub use mongodb::{MONGODB_ENV, MongodbSetupConfig, run_mongodb_setup};
 pub use postgres::{POSTGRES_ENV, PgAdmin, PgServer, PostgresSetupConfig, run_postgres_setup};
 pub use redis::{REDIS_ENV, RedisSetupConfig, run_redis_setup};
 pub use seaweedfs::{SEAWEEDFS_ENV, SeaweedfsSetupConfig, run_seaweedfs_setup};
+pub use user::{
+    QUOTA_ENV_PREFIX, USER_ENV, UserAction, UserRedisTarget, UserSetupConfig, run_user_setup,
+    split_auth,
+};
 
 /// One environment variable read by a setup command, so the Job manifests can
 /// be generated (or checked) from the same list the code reads.
@@ -101,6 +106,8 @@ pub enum SetupStep {
     Milvus,
     /// The whisk-system package `nuv` and its actions, over the OpenWhisk REST API.
     WhiskSystem,
+    /// The data-plane entries of one WhiskUser (run by the WhiskUser controller).
+    User,
 }
 
 impl SetupStep {
@@ -115,6 +122,7 @@ impl SetupStep {
             SetupStep::Mongodb => "mongodb",
             SetupStep::Milvus => "milvus",
             SetupStep::WhiskSystem => "whisk-system",
+            SetupStep::User => "user",
         }
     }
 
@@ -129,6 +137,8 @@ impl SetupStep {
             SetupStep::Mongodb => "mongodb-init",
             SetupStep::Milvus => "milvus-init",
             SetupStep::WhiskSystem => "whisk-system-init",
+            // the WhiskUser controller names each user's Job `<user>-user-setup`
+            SetupStep::User => "user-setup",
         }
     }
 
@@ -143,6 +153,7 @@ impl SetupStep {
             SetupStep::Mongodb => "init-mongodb",
             SetupStep::Milvus => "init-milvus",
             SetupStep::WhiskSystem => "init-whisk-system",
+            SetupStep::User => "setup-user",
         }
     }
 
@@ -157,6 +168,7 @@ impl SetupStep {
             SetupStep::Mongodb => MONGODB_ENV,
             SetupStep::Milvus => MILVUS_ENV,
             SetupStep::WhiskSystem => whisk_system::WHISK_SYSTEM_ENV,
+            SetupStep::User => USER_ENV,
         }
     }
 
@@ -183,6 +195,9 @@ impl SetupStep {
                 .await?
                 .to_string(),
             SetupStep::Milvus => run_milvus_setup(MilvusSetupConfig::from_env()?)
+                .await?
+                .to_string(),
+            SetupStep::User => run_user_setup(UserSetupConfig::from_env()?)
                 .await?
                 .to_string(),
             SetupStep::WhiskSystem => whisk_system::run_whisk_system_setup(
@@ -372,6 +387,8 @@ pub enum Outcome {
     Created,
     Updated,
     Unchanged,
+    /// Removed (a user's entries on delete, or a store the user no longer has).
+    Deleted,
 }
 
 impl fmt::Display for Outcome {
@@ -380,6 +397,7 @@ impl fmt::Display for Outcome {
             Outcome::Created => "created",
             Outcome::Updated => "updated",
             Outcome::Unchanged => "unchanged",
+            Outcome::Deleted => "deleted",
         })
     }
 }
@@ -435,7 +453,11 @@ impl fmt::Display for SetupReport {
             self.count(Outcome::Created),
             self.count(Outcome::Updated),
             self.count(Outcome::Unchanged)
-        )
+        )?;
+        match self.count(Outcome::Deleted) {
+            0 => Ok(()),
+            deleted => write!(f, ", {deleted} deleted"),
+        }
     }
 }
 

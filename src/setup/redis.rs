@@ -154,26 +154,46 @@ pub async fn run_redis_setup(cfg: RedisSetupConfig) -> Result<SetupReport, Setup
     let mut report = SetupReport::default();
 
     let step = format!("acl user {}", cfg.user);
+    let outcome = ensure_acl_user(&mut conn, &cfg.user, &cfg.password, &cfg.prefix).await?;
+    report.record(step, outcome);
+
+    if outcome != Outcome::Unchanged {
+        persist_acl(&mut conn, &mut report).await?;
+    }
+    report.elapsed = started.elapsed();
+    tracing::info!(%report, "redis setup done");
+    Ok(report)
+}
+
+/// Makes the ACL user `user` exactly: on, only `password`, every command, only the keys under
+/// `prefix` (which ends with `:`). Writes (one atomic `ACL SETUSER … reset …`) only when
+/// `ACL GETUSER` shows a difference.
+pub(super) async fn ensure_acl_user(
+    conn: &mut Connection,
+    user: &str,
+    password: &Secret,
+    prefix: &str,
+) -> Result<Outcome, SetupError> {
+    let step = format!("acl user {user}");
     let current = expect_ok(
         &step,
-        conn.command(&[b"ACL", b"GETUSER", cfg.user.as_bytes()])
-            .await,
+        conn.command(&[b"ACL", b"GETUSER", user.as_bytes()]).await,
     )?;
     let outcome = if current.is_null() {
         Outcome::Created
-    } else if acl_matches(&current, &cfg) {
+    } else if acl_matches(&current, password, prefix) {
         Outcome::Unchanged
     } else {
         Outcome::Updated
     };
     if outcome != Outcome::Unchanged {
-        let password_rule = format!(">{}", cfg.password.expose());
-        let keys_rule = format!("~{}*", cfg.prefix);
+        let password_rule = format!(">{}", password.expose());
+        let keys_rule = format!("~{prefix}*");
         let reply = conn
             .command(&[
                 b"ACL",
                 b"SETUSER",
-                cfg.user.as_bytes(),
+                user.as_bytes(),
                 b"reset",
                 b"on",
                 password_rule.as_bytes(),
@@ -185,7 +205,7 @@ pub async fn run_redis_setup(cfg: RedisSetupConfig) -> Result<SetupReport, Setup
         let reply = expect_ok(&step, reply).map_err(|e| match e {
             SetupError::Redis { step, reason } => SetupError::Redis {
                 step,
-                reason: reason.replace(cfg.password.expose(), "***"),
+                reason: reason.replace(password.expose(), "***"),
             },
             other => other,
         })?;
@@ -193,18 +213,30 @@ pub async fn run_redis_setup(cfg: RedisSetupConfig) -> Result<SetupReport, Setup
             return Err(redis_err(&step, format!("unexpected reply {reply:?}")));
         }
     }
-    report.record(step, outcome);
+    Ok(outcome)
+}
 
-    if outcome != Outcome::Unchanged {
-        persist_acl(&mut conn, &mut report).await?;
+/// Removes the ACL user `user` when it exists.
+pub(super) async fn delete_acl_user(
+    conn: &mut Connection,
+    user: &str,
+) -> Result<Outcome, SetupError> {
+    let step = format!("delete acl user {user}");
+    match expect_ok(
+        &step,
+        conn.command(&[b"ACL", b"DELUSER", user.as_bytes()]).await,
+    )? {
+        Reply::Integer(0) => Ok(Outcome::Unchanged),
+        Reply::Integer(_) => Ok(Outcome::Deleted),
+        other => Err(redis_err(&step, format!("unexpected reply {other:?}"))),
     }
-    report.elapsed = started.elapsed();
-    tracing::info!(%report, "redis setup done");
-    Ok(report)
 }
 
 /// Writes the ACL file when Redis has one; otherwise ACLs are memory-only.
-async fn persist_acl(conn: &mut Connection, report: &mut SetupReport) -> Result<(), SetupError> {
+pub(super) async fn persist_acl(
+    conn: &mut Connection,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
     let step = "acl file";
     let reply = expect_ok(step, conn.command(&[b"CONFIG", b"GET", b"aclfile"]).await)?;
     let aclfile = match &reply {
@@ -236,19 +268,30 @@ fn expect_ok(step: &str, reply: Result<Reply, RespError>) -> Result<Reply, Setup
 /// `-LOADING` while it loads its dataset). Connection failures and LOADING are
 /// retried with backoff until `cfg.wait`; a rejected password is final.
 async fn connect_ready(cfg: &RedisSetupConfig) -> Result<Connection, SetupError> {
-    let mut backoff = Backoff::new(cfg.wait);
+    connect_as_default(&cfg.address, &cfg.default_password, cfg.wait, cfg.timeout).await
+}
+
+/// [`connect_ready`] with explicit settings: the address, the `default` user's password, how
+/// long to wait for Redis and the timeout of one connect or command.
+pub(super) async fn connect_as_default(
+    address: &str,
+    default_password: &Secret,
+    wait: Duration,
+    timeout: Duration,
+) -> Result<Connection, SetupError> {
+    let mut backoff = Backoff::new(wait);
     loop {
-        let last_error = match try_connect(cfg).await {
+        let last_error = match try_connect(address, default_password, timeout).await {
             Ok(conn) => return Ok(conn),
             Err(Attempt::Fatal(e)) => return Err(e),
             Err(Attempt::Retry(reason)) => reason,
         };
-        tracing::debug!(address = %cfg.address, reason = %last_error, "redis not ready");
+        tracing::debug!(%address, reason = %last_error, "redis not ready");
         if !backoff.wait().await {
             return Err(SetupError::NotReady {
                 service: "redis",
-                address: cfg.address.clone(),
-                seconds: cfg.wait.as_secs(),
+                address: address.to_owned(),
+                seconds: wait.as_secs(),
                 last_error,
             });
         }
@@ -260,12 +303,16 @@ enum Attempt {
     Fatal(SetupError),
 }
 
-async fn try_connect(cfg: &RedisSetupConfig) -> Result<Connection, Attempt> {
-    let mut conn = Connection::connect(&cfg.address, cfg.timeout)
+async fn try_connect(
+    address: &str,
+    default_password: &Secret,
+    timeout: Duration,
+) -> Result<Connection, Attempt> {
+    let mut conn = Connection::connect(address, timeout)
         .await
         .map_err(|e| Attempt::Retry(e.to_string()))?;
     let auth = conn
-        .command(&[b"AUTH", cfg.default_password.expose().as_bytes()])
+        .command(&[b"AUTH", default_password.expose().as_bytes()])
         .await
         .map_err(|e| Attempt::Retry(e.to_string()))?;
     match auth {
@@ -291,11 +338,11 @@ async fn try_connect(cfg: &RedisSetupConfig) -> Result<Connection, Attempt> {
     }
 }
 
-/// True when the `ACL GETUSER` reply already grants exactly what `cfg` asks:
+/// True when the `ACL GETUSER` reply already grants exactly this:
 /// enabled, only the configured password, all commands, only the prefix keys,
 /// no extra selectors. Handles the Redis 6 (keys as a list of patterns) and
 /// Redis 7 (keys as one `~pattern` string) formats.
-fn acl_matches(reply: &Reply, cfg: &RedisSetupConfig) -> bool {
+fn acl_matches(reply: &Reply, password: &Secret, prefix: &str) -> bool {
     let Reply::Array(Some(items)) = reply else {
         return false;
     };
@@ -315,12 +362,12 @@ fn acl_matches(reply: &Reply, cfg: &RedisSetupConfig) -> bool {
     let flags = texts(fields.get("flags")).unwrap_or_default();
     let enabled = flags.iter().any(|f| f == "on") && !flags.iter().any(|f| f == "nopass");
 
-    let hash = hex(&Sha256::digest(cfg.password.expose().as_bytes()));
+    let hash = hex(&Sha256::digest(password.expose().as_bytes()));
     let password_ok = texts(fields.get("passwords")) == Some(vec![hash]);
 
     let commands_ok = fields.get("commands").and_then(|r| r.as_text()).as_deref() == Some("+@all");
 
-    let pattern = format!("{}*", cfg.prefix);
+    let pattern = format!("{prefix}*");
     let keys_ok = match fields.get("keys") {
         Some(Reply::Array(_)) => texts(fields.get("keys")) == Some(vec![pattern]),
         Some(r) => r.as_text() == Some(format!("~{pattern}")),
@@ -451,13 +498,23 @@ mod tests {
             ("REDIS_NUVOLARIS_PASSWORD", "pw"),
         ]))
         .unwrap();
-        assert!(acl_matches(&getuser(bulk("~nuvolaris:*"), "pw"), &cfg));
+        assert!(acl_matches(
+            &getuser(bulk("~nuvolaris:*"), "pw"),
+            &cfg.password,
+            &cfg.prefix
+        ));
+        let (pw, prefix) = (&cfg.password, cfg.prefix.as_str());
         assert!(acl_matches(
             &getuser(Reply::Array(Some(vec![bulk("nuvolaris:*")])), "pw"),
-            &cfg
+            pw,
+            prefix
         ));
-        assert!(!acl_matches(&getuser(bulk("~nuvolaris:*"), "old"), &cfg));
-        assert!(!acl_matches(&getuser(bulk("~other:*"), "pw"), &cfg));
-        assert!(!acl_matches(&Reply::Bulk(None), &cfg));
+        assert!(!acl_matches(
+            &getuser(bulk("~nuvolaris:*"), "old"),
+            pw,
+            prefix
+        ));
+        assert!(!acl_matches(&getuser(bulk("~other:*"), "pw"), pw, prefix));
+        assert!(!acl_matches(&Reply::Bulk(None), pw, prefix));
     }
 }

@@ -101,6 +101,9 @@ fn reject(fields: &[&str]) -> Verdict {
     Verdict::Reject(fields.iter().map(|f| f.to_string()).collect())
 }
 
+/// A valid WhiskUser auth, as `ops admin adduser` generates them: a UUID and a 64-character key.
+pub const USER_AUTH: &str = "c3a47ffa-4742-427d-a16a-c4dd5eb75f03:MlXh0Dq2mr4keWqiMfgUWIEIvPtB6LsQfUdg4KQdEuAAqaGyMLczaw61IXhzPFeA";
+
 /// The message of the error the API server adds when CEL rules were skipped.
 pub const CEL_SKIPPED_FIELD: &str = "<nil>";
 
@@ -209,9 +212,54 @@ pub fn admission_cases(ns: &str, schemas: &[(&str, Value)]) -> Vec<Case> {
         resource(
             "WhiskUser",
             ns,
-            json!({"email": "a@b.c", "password": "p", "namespace": "u", "auth": "a:b",
+            json!({"email": "a@b.c", "password": "p", "namespace": "alice", "auth": USER_AUTH,
                    "redis": {"enabled": null}}),
         ),
+        Verdict::Accept,
+    );
+    // WhiskUser identity: what `ops admin adduser` writes is accepted, the rest rejected
+    let user = |field: &str, value: Value| {
+        let mut spec = json!({"email": "a@b.c", "password": "p", "namespace": "alice",
+                              "auth": USER_AUTH});
+        spec[field] = value;
+        resource("WhiskUser", ns, spec)
+    };
+    for (name, field, value) in [
+        ("user namespace too short", "namespace", json!("abcd")),
+        ("user namespace not lowercase", "namespace", json!("Alice")),
+        ("user namespace with a dot", "namespace", json!("alice.b")),
+        (
+            "user namespace ending with a dash",
+            "namespace",
+            json!("alice-"),
+        ),
+        (
+            "user auth without a uuid",
+            "auth",
+            json!(format!("a:{}", "k".repeat(64))),
+        ),
+        (
+            "user auth key too short",
+            "auth",
+            json!(format!("{}:{}", &USER_AUTH[..36], "k".repeat(63))),
+        ),
+        (
+            "user auth with two colons",
+            "auth",
+            json!(format!("{USER_AUTH}:x")),
+        ),
+        ("user e-mail without a domain", "email", json!("alice")),
+        ("user empty password", "password", json!("")),
+    ] {
+        add(
+            name,
+            user(field, value),
+            reject(&[&format!("spec.{field}")]),
+        );
+    }
+    add(
+        "user namespace of 63 characters",
+        user("namespace", json!(format!("a{}", "-b".repeat(31)))),
         Verdict::Accept,
     );
     add(
@@ -434,7 +482,7 @@ pub fn admission_cases(ns: &str, schemas: &[(&str, Value)]) -> Vec<Case> {
         resource(
             "WhiskUser",
             ns,
-            json!({"email": "a@b.c", "password": "p", "namespace": "n", "auth": "nocolon"}),
+            json!({"email": "a@b.c", "password": "p", "namespace": "alice", "auth": "nocolon"}),
         ),
         reject(&["spec.auth"]),
     );

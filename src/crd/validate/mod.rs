@@ -402,7 +402,8 @@ mod tests {
     fn admitted_object_is_what_the_api_server_stores() {
         let doc = json!({"apiVersion": "nuvolaris.org/v1", "kind": "WhiskUser",
             "metadata": {"name": "u"},
-            "spec": {"email": "a@b.c", "password": "p", "namespace": "u", "auth": "a:b",
+            "spec": {"email": "a@b.c", "password": "p", "namespace": "users",
+                     "auth": format!("c3a47ffa-4742-427d-a16a-c4dd5eb75f03:{}", "k".repeat(64)),
                      "redis": {"enabled": null, "prefix": "x"}, "mongodb": null},
             "status": {"anything": 1.0}});
         let admitted = admit(&doc).expect("valid");

@@ -11,6 +11,9 @@ use super::http::{self, HttpResponse};
 use super::registry::Registry;
 use super::{ServerProcess, free_port, loopback, random_secret, server_dir, testdep, write_file};
 
+/// The admin user of the server.
+pub const ADMIN: &str = "whisk_admin";
+
 /// A running pouchdb-server.
 pub struct PouchDb {
     pub address: SocketAddr,
@@ -25,7 +28,7 @@ impl PouchDb {
         let bin = testdep("couchdb");
         let dir = server_dir("pouchdb");
         let address = loopback(free_port());
-        let (admin, password) = ("whisk_admin".to_string(), random_secret(20));
+        let (admin, password) = (ADMIN.to_string(), random_secret(20));
         write_file(
             &dir.path().join("config.json"),
             json!({

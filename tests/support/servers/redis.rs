@@ -65,6 +65,16 @@ impl RedisServer {
     pub fn cli_as(&self, user: &str, password: &str, args: &[&str]) -> Result<String, String> {
         cli(self.address, password, Some(user), args)
     }
+
+    /// The server's reply to `args` as `user` (`None`: the default user), an error reply
+    /// (`NOPERM …`, `WRONGPASS …`) included, as text.
+    pub fn reply(&self, user: Option<(&str, &str)>, args: &[&str]) -> String {
+        let result = match user {
+            Some((user, password)) => self.cli_as(user, password, args),
+            None => self.cli(args),
+        };
+        result.unwrap_or_else(|reason| reason)
+    }
 }
 
 fn cli(

@@ -1,0 +1,306 @@
+//! What one `WhiskUser` needs, computed from it and the installation's [`Config`]: pure, so
+//! every rule is unit-tested without a cluster. The WhiskUser controller
+//! (`controller::user`) applies the result with the shared apply machinery.
+//!
+//! A user gets, in the Whisk's namespace:
+//! - its API routes on `<namespace>.<apihost>` through [`web::publish`] (nginx or Traefik
+//!   Ingresses, OpenShift Routes): `<ns>-apihost-api-ingress` (`/api/v1` → the controller) and
+//!   `<ns>-apihost-my-api-ingress` (`/api/my` → `/api/v1/web/<ns>/`), `-route` on OpenShift,
+//!   the original's names;
+//! - the Job `<name>-user-setup` running `nuvolaris-operator setup user` (see
+//!   `setup::UserSetupConfig`): CouchDB subject, Redis ACL user, metadata document. Its secret
+//!   values (the user's passwords and auth, the stores' admin passwords) are in the generated
+//!   Secret `<name>-user-setup-auth-<hash>`; a changed value changes that name, so the Job is
+//!   re-created and re-run.
+//!
+//! Deleting a user renders the Job `<name>-user-delete` (`USER_ACTION=delete`) instead.
+//!
+//! Each store is gated by the installation's components: a store the Whisk does not enable is
+//! `off` for every user; one the user switches off is removed from it (Redis: its ACL user).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::apply::Object;
+use crate::components::kit::setup_job_object;
+use crate::components::web::{self, Target, WebRoute};
+use crate::config::{Config, Publisher};
+use crate::crd::{ComponentId, WhiskUser};
+use crate::kustomize::Kustomization;
+use crate::secret::Secret;
+use crate::setup::{SetupSettings, UserAction, UserRedisTarget, UserSetupConfig, split_auth};
+
+/// The value of the component label on a user's children.
+pub const USER_COMPONENT: &str = "whiskuser";
+
+/// State of one key of `status.whisk_user_create`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreState {
+    /// The user has it and the installation provides it: done once the setup Job is.
+    Wanted,
+    /// Not enabled for the user, or not provided by the installation.
+    Off,
+    /// Wanted, but this version does not build it yet (reported, never faked).
+    NotBuilt,
+}
+
+/// The per-user status keys of the original (`whisk_user_create`), in its order.
+pub const STATUS_KEYS: [&str; 11] = [
+    "couchdb",
+    "api",
+    "storage_user",
+    "storage_data",
+    "storage_route",
+    "static",
+    "mongodb",
+    "redis",
+    "postgres",
+    "milvus",
+    "user_metadata",
+];
+
+/// Everything a user needs.
+#[derive(Debug, Clone)]
+pub struct UserRender {
+    /// Routes, the setup (or delete) Job and its Secret, not yet prepared for apply.
+    pub objects: Vec<Object>,
+    /// Name of the Job among `objects`.
+    pub job: String,
+    /// One state per [`STATUS_KEYS`] entry.
+    pub stores: BTreeMap<&'static str, StoreState>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// The user's spec cannot be applied: the user's to fix.
+    #[error("invalid spec: {0}")]
+    Invalid(String),
+    /// The installation is not ready for users yet (e.g. no apihost).
+    #[error("{0}")]
+    Waiting(String),
+    /// An operator defect (a render that cannot fail did).
+    #[error("cannot render the user's objects: {0}")]
+    Defect(String),
+}
+
+/// The Job name of `user` for `action`.
+pub fn job_name(user: &str, action: UserAction) -> String {
+    match action {
+        UserAction::Apply => format!("{user}-user-setup"),
+        UserAction::Delete => format!("{user}-user-delete"),
+    }
+}
+
+/// Renders what `user` needs from the installation `cfg`.
+pub fn render_user(
+    user: &WhiskUser,
+    cfg: &Config,
+    action: UserAction,
+) -> Result<UserRender, UserError> {
+    let spec = &user.spec;
+    let name = user
+        .metadata
+        .name
+        .clone()
+        .ok_or_else(|| UserError::Defect("the WhiskUser has no name".into()))?;
+    let login = spec.namespace.clone();
+    let auth = split_auth(&Secret::new(spec.auth.clone())).map_err(|_| {
+        UserError::Invalid("spec.auth is not uuid:key with a 64-character key".into())
+    })?;
+    let host = cfg
+        .apihost
+        .host
+        .as_deref()
+        .map(|apihost| format!("{login}.{apihost}"))
+        .ok_or_else(|| UserError::Waiting("the installation's apihost is not known yet".into()))?;
+    let url = |path: &str| format!("{}://{host}{path}", cfg.apihost.scheme());
+
+    let mut stores: BTreeMap<&'static str, StoreState> =
+        STATUS_KEYS.iter().map(|k| (*k, StoreState::Off)).collect();
+    stores.insert("couchdb", StoreState::Wanted);
+    stores.insert("api", StoreState::Wanted);
+    stores.insert("user_metadata", StoreState::Wanted);
+
+    let mut setup = UserSetupConfig::new(
+        login.clone(),
+        spec.email.clone(),
+        Secret::new(spec.password.clone()),
+        auth,
+        format!("http://{}:{}", cfg.couchdb.host, cfg.couchdb.port),
+        (
+            cfg.couchdb.admin.user.clone(),
+            cfg.couchdb.admin.password.clone(),
+        ),
+    );
+    setup.action = action;
+    if action == UserAction::Delete {
+        // bounded: an unreachable store must not hold the delete (see `setup_job`)
+        setup.wait = std::time::Duration::from_secs(15);
+    }
+    let mut metadata: Vec<(String, Secret)> = vec![
+        ("USER_REST_API_URL".into(), Secret::new(url("/api/my"))),
+        ("USER_V1_API_URL".into(), Secret::new(url(""))),
+    ];
+    let mut quota: Vec<(String, String)> = Vec::new();
+
+    let redis_wanted = spec.redis.as_ref().is_some_and(|r| r.enabled);
+    if cfg.enabled(ComponentId::Redis) {
+        let user_side = if redis_wanted {
+            let redis = spec.redis.as_ref().cloned().unwrap_or_default();
+            let password = redis.password.filter(|p| !p.is_empty()).ok_or_else(|| {
+                UserError::Invalid("spec.redis.password is required when redis is enabled".into())
+            })?;
+            let mut prefix = redis
+                .prefix
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| login.clone());
+            if !prefix.ends_with(':') {
+                prefix.push(':');
+            }
+            metadata.extend([
+                ("REDIS_PREFIX".to_owned(), Secret::new(prefix.clone())),
+                (
+                    "REDIS_URL".to_owned(),
+                    Secret::new(format!("redis://{login}:{password}@redis:6379")),
+                ),
+                ("REDIS_PROVIDER".to_owned(), Secret::new("redis")),
+                ("REDIS_PASSWORD".to_owned(), Secret::new(password.clone())),
+            ]);
+            if let Some(q) = redis.quota.filter(|q| !q.is_empty()) {
+                quota.push(("REDIS".into(), q));
+            }
+            stores.insert("redis", StoreState::Wanted);
+            Some((Secret::new(password), prefix))
+        } else {
+            None
+        };
+        setup.redis = Some(UserRedisTarget {
+            address: "redis:6379".into(),
+            default_password: cfg.redis.default_password.clone(),
+            user: user_side,
+        });
+    }
+    // The stores whose per-user steps this version does not build yet: reported when both the
+    // installation and the user want them.
+    let storage_wanted = spec.object_storage.as_ref().is_some_and(|s| {
+        s.data.as_ref().is_some_and(|b| b.enabled) || s.route.as_ref().is_some_and(|b| b.enabled)
+    });
+    let storage_provided = cfg.enabled(ComponentId::Minio) || cfg.enabled(ComponentId::Seaweedfs);
+    if storage_wanted && storage_provided {
+        for key in ["storage_user", "storage_data", "storage_route"] {
+            stores.insert(key, StoreState::NotBuilt);
+        }
+    }
+    for (key, component, wanted) in [
+        (
+            "mongodb",
+            ComponentId::Mongodb,
+            spec.mongodb.as_ref().is_some_and(|d| d.enabled),
+        ),
+        (
+            "postgres",
+            ComponentId::Postgres,
+            spec.postgres.as_ref().is_some_and(|d| d.enabled),
+        ),
+        (
+            "milvus",
+            ComponentId::Milvus,
+            spec.milvus.as_ref().is_some_and(|d| d.enabled),
+        ),
+    ] {
+        if wanted && cfg.enabled(component) {
+            stores.insert(key, StoreState::NotBuilt);
+        }
+    }
+    for (key, value) in [
+        (
+            "OBJECT_STORAGE",
+            spec.object_storage.as_ref().and_then(|s| s.quota.clone()),
+        ),
+        (
+            "MONGODB",
+            spec.mongodb.as_ref().and_then(|d| d.quota.clone()),
+        ),
+        (
+            "POSTGRES",
+            spec.postgres.as_ref().and_then(|d| d.quota.clone()),
+        ),
+    ] {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            quota.push((key.into(), value));
+        }
+    }
+    setup.metadata = metadata;
+    setup.quota = quota;
+
+    let mut objects = Vec::new();
+    if action == UserAction::Apply {
+        for route in api_routes(&login, &host, cfg) {
+            objects.extend(web::publish(&route, &cfg.publisher, &cfg.namespace));
+        }
+    }
+    let job = job_name(&name, action);
+    objects.extend(setup_job(
+        &job,
+        &setup,
+        &cfg.operator_image,
+        &cfg.namespace,
+    )?);
+    Ok(UserRender {
+        objects,
+        job,
+        stores,
+    })
+}
+
+/// The user's API routes (the original's `<ns>-apihost-api-*` and `<ns>-apihost-my-api-*`).
+fn api_routes(login: &str, host: &str, cfg: &Config) -> Vec<WebRoute> {
+    let suffix = match cfg.publisher {
+        Publisher::OpenshiftRoute => "route",
+        _ => "ingress",
+    };
+    let timeout = crate::components::endpoint::seconds(&cfg.controller.limits.time_max);
+    let route = |name: &str, path: &str, to: String| WebRoute {
+        name: format!("{login}-{name}-{suffix}"),
+        host: Some(host.to_owned()),
+        path: path.to_owned(),
+        target: Target::Replace(to),
+        service: "controller".to_owned(),
+        port: 3233,
+        route_backend: Some(("controller-ip".to_owned(), 8080)),
+        tls_secret: cfg.tls.then(|| format!("{login}-crt")),
+        timeout_seconds: timeout,
+    };
+    vec![
+        route("apihost-api", "/api/v1", "/api/v1/".to_owned()),
+        route("apihost-my-api", "/api/my", format!("/api/v1/web/{login}/")),
+    ]
+}
+
+/// The Job `job` and its generated Secret `<job>-auth-<hash>` (the kustomize secret generator:
+/// the hash in the name re-creates the Job when a value changes).
+fn setup_job(
+    job: &str,
+    setup: &UserSetupConfig,
+    image: &str,
+    namespace: &str,
+) -> Result<Vec<Object>, UserError> {
+    let env = setup.to_env();
+    let secret = format!("{job}-auth");
+    let mut object = setup_job_object(job, &secret, &env, image);
+    // Bounded: the delete must finish well within the CLI's 60 s; a setup that cannot reach a
+    // store fails, and failed setup Jobs are re-run by the controller.
+    object["spec"]["activeDeadlineSeconds"] = Value::from(match setup.action {
+        UserAction::Apply => 300,
+        UserAction::Delete => 40,
+    });
+    let mut kustomization = Kustomization::new().namespace(namespace);
+    for (key, value) in &env.secret {
+        kustomization = kustomization.secret_literal(&secret, key, value.expose());
+    }
+    kustomization
+        .resource_object("job", &object)
+        .build()
+        .map_err(|e| UserError::Defect(e.to_string()))
+}
