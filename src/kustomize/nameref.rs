@@ -24,7 +24,7 @@ pub(crate) fn fix_back_references(resources: &mut [Res]) -> Result<(), String> {
         let referrer_cluster = resources[i].cluster_scoped();
         let mut obj = std::mem::take(&mut resources[i].obj);
         let mut result = Ok(());
-        for (ref_kind, ref_group, rr_kind, rr_group, path) in NAME_REFERENCES {
+        for (ref_kind, ref_group, rr_kind, rr_group, path) in NAME_REFERENCES.iter() {
             if *rr_kind != kind || (!rr_group.is_empty() && *rr_group != group) {
                 continue;
             }

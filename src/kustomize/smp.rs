@@ -28,13 +28,13 @@ static FIELD_INDEX: LazyLock<HashMap<(&'static str, &'static str), FieldInfo>> =
     LazyLock::new(|| {
         FIELDS
             .iter()
-            .map(|(def, field, child, _array, merge, keys)| {
+            .map(|row| {
                 (
-                    (*def, *field),
+                    (row.def, row.field),
                     FieldInfo {
-                        child: (!child.is_empty()).then_some(*child),
-                        merge: *merge,
-                        keys,
+                        child: row.child,
+                        merge: row.merge,
+                        keys: &row.keys,
                     },
                 )
             })
