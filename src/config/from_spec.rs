@@ -8,8 +8,8 @@ use super::flavour::{self, Flavour};
 use super::image::with_tag;
 use super::secrets::{NUVOLARIS_AUTH, NUVOLARIS_PASSWORD, WHISK_SYSTEM_AUTH};
 use super::{
-    ClusterFacts, Config, ConfigError, Controller, CouchDb, Enabled, GeneratedSecrets, Publisher,
-    Redis, Runtimes, Scheduling, node_settings,
+    ClusterFacts, Config, ConfigError, Controller, CouchDb, Enabled, GeneratedSecrets, Invoker,
+    Kafka, Mode, Monitoring, Publisher, Redis, Runtimes, Scheduling, Zookeeper, node_settings,
 };
 use crate::crd::{self, ComponentId, KubeFlavour, Whisk};
 use crate::secret::Secret;
@@ -57,6 +57,7 @@ impl Config {
                 "components.minio and components.seaweedfs cannot both be enabled",
             ));
         }
+        check_messaging(&enabled)?;
 
         let storage_class =
             explicit(nuv.storageclass.as_deref()).or(facts.default_storage_class.clone());
@@ -135,6 +136,21 @@ impl Config {
             })
             .unwrap_or_else(|| OPERATOR_IMAGE.to_owned());
 
+        let private_registry = enabled.contains(ComponentId::Registry);
+        let mode = if enabled.contains(ComponentId::Invoker) {
+            Mode::Enterprise
+        } else {
+            Mode::Standalone
+        };
+        let zookeeper = Zookeeper::from_spec(spec);
+        let kafka = Kafka::from_spec(spec, &zookeeper);
+        let invoker = Invoker::from_spec(
+            spec,
+            &namespace,
+            private_registry,
+            enabled.contains(ComponentId::Invoker),
+        )?;
+
         Ok(Config {
             name,
             namespace,
@@ -154,7 +170,11 @@ impl Config {
             operator_image,
             couchdb: CouchDb::from_spec(spec, flavour, secrets)?,
             redis: Redis::from_spec(spec, secrets)?,
-            controller: Controller::from_spec(spec, enabled.contains(ComponentId::Registry)),
+            controller: Controller::from_spec(spec, private_registry, mode)?,
+            invoker,
+            zookeeper,
+            kafka,
+            monitoring: Monitoring::from_spec(spec, enabled.contains(ComponentId::Monitoring))?,
             runtimes: Runtimes::from_spec(&nuv, facts),
             enabled,
             namespaces,
@@ -165,6 +185,30 @@ impl Config {
                 .unwrap_or_else(|| "nuvolaris@nuvolaris.io".to_owned()),
         })
     }
+}
+
+/// The enterprise mode's dependencies: the invoker talks to Kafka and ZooKeeper, Kafka keeps
+/// its metadata in ZooKeeper. The original deployed them anyway, to wait for each other forever.
+fn check_messaging(enabled: &Enabled) -> Result<(), ConfigError> {
+    let needs = [
+        (ComponentId::Invoker, ComponentId::Kafka),
+        (ComponentId::Invoker, ComponentId::Zookeeper),
+        (ComponentId::Kafka, ComponentId::Zookeeper),
+    ];
+    for (component, dependency) in needs {
+        if enabled.contains(component) && !enabled.contains(dependency) {
+            let field = format!("components.{}", component.key());
+            return Err(ConfigError::invalid(
+                field.clone(),
+                format!(
+                    "{field} needs components.{}: enable it too, or disable {}",
+                    dependency.key(),
+                    component.key()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A spec value that is set and not "auto".
@@ -281,6 +325,42 @@ mod tests {
             cfg.couchdb.resources.is_none(),
             "resources only when the spec gives a cpu request"
         );
+    }
+
+    #[test]
+    fn the_enterprise_mode_needs_kafka_and_zookeeper_and_derives_their_urls() {
+        let facts = ClusterFacts::default();
+        let field = |spec: serde_json::Value| match config(spec, &facts) {
+            Err(ConfigError::Invalid { field, .. }) => field,
+            other => panic!("invalid spec expected, got {other:?}"),
+        };
+        assert_eq!(
+            field(json!({"components": {"openwhisk": true, "invoker": true, "zookeeper": true}})),
+            "components.invoker"
+        );
+        assert_eq!(
+            field(json!({"components": {"kafka": true}})),
+            "components.kafka"
+        );
+        let cfg = config(
+            json!({"components": {"openwhisk": true, "invoker": true, "kafka": true, "zookeeper": true},
+                   "zookeeper": {"data-volume-size": 3}, "kafka": {"volume-size": 4}}),
+            &facts,
+        )
+        .expect("valid");
+        assert_eq!(cfg.controller.mode, Mode::Enterprise);
+        assert_eq!(cfg.controller.limits.invokes_per_minute, 999);
+        assert_eq!(cfg.zookeeper.connect(), "zookeeper-0.zookeeper:2181");
+        assert_eq!(cfg.kafka.zookeeper_connect, cfg.zookeeper.connect());
+        assert_eq!(cfg.kafka.bootstrap(), "kafka:9092");
+        assert_eq!(
+            (cfg.zookeeper.data_volume_gi, cfg.zookeeper.log_volume_gi),
+            (3, 5)
+        );
+        assert_eq!(cfg.kafka.volume_gi, 4);
+        assert_eq!(cfg.invoker.kubernetes.action_namespace, "nuvolaris");
+        let standalone = config(json!({"components": {"openwhisk": true}}), &facts).expect("valid");
+        assert_eq!(standalone.controller.mode, Mode::Standalone);
     }
 
     #[test]

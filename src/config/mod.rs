@@ -2,7 +2,8 @@
 //! controller reads the facts and the generated passwords, [`Config::from_whisk`] does the rest,
 //! so every default and rule is unit-tested without a cluster.
 //!
-//! One submodule per component's settings (`couchdb`, `redis`, `openwhisk`, `runtimes`), the
+//! One submodule per component's settings (`couchdb`, `redis`, `openwhisk`, `invoker`,
+//! `zookeeper`, `kafka`, `monitoring`, `runtimes`), the
 //! shared settings here; `enabled` says which components the spec switches on.
 
 use std::collections::BTreeMap;
@@ -13,22 +14,31 @@ mod enabled;
 pub mod flavour;
 mod from_spec;
 pub mod image;
+pub mod invoker;
+pub mod kafka;
+pub mod memory;
+pub mod monitoring;
 pub mod openwhisk;
 pub mod redis;
 pub mod runtimes;
 pub mod secrets;
 pub mod tls;
+pub mod zookeeper;
 
 pub use apihost::ApiHost;
 pub use couchdb::CouchDb;
 pub use enabled::Enabled;
 pub use flavour::Flavour;
 pub use from_spec::OPERATOR_IMAGE;
-pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits};
+pub use invoker::Invoker;
+pub use kafka::Kafka;
+pub use monitoring::Monitoring;
+pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits, Mode};
 pub use redis::Redis;
 pub use runtimes::{RUNTIMES_CONFIGMAP, Runtimes};
 pub use secrets::{GENERATED_SECRET_NAME, GeneratedKey, GeneratedSecrets, SecretShape};
 pub use tls::Tls;
+pub use zookeeper::Zookeeper;
 
 use crate::crd::ComponentId;
 use crate::secret::Secret;
@@ -105,6 +115,10 @@ pub struct Config {
     pub couchdb: CouchDb,
     pub redis: Redis,
     pub controller: Controller,
+    pub invoker: Invoker,
+    pub zookeeper: Zookeeper,
+    pub kafka: Kafka,
+    pub monitoring: Monitoring,
     pub runtimes: Runtimes,
     /// OpenWhisk namespaces and their `uuid:key` auth (`spec.openwhisk.namespaces`).
     #[serde(skip)]
