@@ -14,12 +14,19 @@ use crate::crd::ComponentId;
 
 pub mod couchdb;
 pub mod endpoint;
+pub mod invoker;
+pub mod kafka;
 pub mod kit;
+pub mod monitoring;
 pub mod openwhisk;
 pub mod redis;
 pub mod runtimes;
 pub mod tls;
 pub mod web;
+pub mod zookeeper;
+
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use crate::apply::Object;
 pub use kit::Overlay;
@@ -98,6 +105,10 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         ComponentId::Openwhisk => Some(&openwhisk::Openwhisk),
         ComponentId::Endpoint => Some(&endpoint::Endpoint),
         ComponentId::Tls => Some(&tls::Tls),
+        ComponentId::Zookeeper => Some(&zookeeper::Zookeeper),
+        ComponentId::Kafka => Some(&kafka::Kafka),
+        ComponentId::Invoker => Some(&invoker::Invoker),
+        ComponentId::Monitoring => Some(&monitoring::Monitoring),
         ComponentId::Registry
         | ComponentId::Cron
         | ComponentId::Minio
@@ -105,10 +116,6 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         | ComponentId::Static
         | ComponentId::Postgres
         | ComponentId::Mongodb
-        | ComponentId::Zookeeper
-        | ComponentId::Kafka
-        | ComponentId::Invoker
-        | ComponentId::Monitoring
         | ComponentId::Quota
         | ComponentId::Etcd
         | ComponentId::Milvus => None,
