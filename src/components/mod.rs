@@ -35,8 +35,9 @@ pub use kit::Overlay;
 pub trait Component: Sync {
     fn id(&self) -> ComponentId;
 
-    /// Whether this version can install the component as configured (e.g. not yet the
-    /// controller's enterprise mode). An unsupported configuration keeps what is deployed.
+    /// Whether this version can install the component as configured (a component may support
+    /// some of its configurations before all). An unsupported configuration keeps what is
+    /// deployed.
     fn support(&self, _cfg: &Config) -> Support {
         Support::Supported
     }
