@@ -1,10 +1,7 @@
-//! Offline render of the minimal CR, of the platform sample (`tests/samples/platform.yaml`:
-//! registry, TLS, cron and quota on as well) and of the storage samples (MinIO or SeaweedFS with
-//! the static web server, `tests/samples/storage-*.yaml`) and of the database sample (Postgres,
-//! FerretDB, etcd, Milvus: `tests/samples/whisk-databases.yaml`): how long the operator's whole render step takes
-//! (spec → config → templates → kustomize overlays for every component), and the offline
-//! admission `render -f` runs first (schema and CEL rules, `crd::validate`). Prints figures;
-//! asserts nothing.
+//! Offline render of each sample in [`SAMPLES`] (minimal, platform, storage, databases,
+//! enterprise): how long the operator's whole render step takes (spec → config → templates →
+//! kustomize overlays for every component), and the offline admission `render -f` runs first
+//! (schema and CEL rules, `crd::validate`). Prints figures; asserts nothing.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -12,24 +9,36 @@ use std::time::{Duration, Instant};
 use nuvolaris_operator::crd::{Whisk, validate};
 use nuvolaris_operator::offline;
 
-fn main() {
-    let text = measure_render("deploy/samples/minimal.yaml", "the minimal sample");
-    measure_render(
+/// The sample CRs and what each adds.
+const SAMPLES: &[(&str, &str)] = &[
+    ("deploy/samples/minimal.yaml", "the minimal sample"),
+    (
         "tests/samples/platform.yaml",
         "+ registry, TLS, cron, quota; the first render hashes the registry password with bcrypt",
-    );
-    measure_render(
+    ),
+    (
         "tests/samples/storage-minio.yaml",
         "MinIO and the static web server",
-    );
-    measure_render(
+    ),
+    (
         "tests/samples/storage-seaweedfs.yaml",
         "SeaweedFS and the static web server",
-    );
-    measure_render(
+    ),
+    (
         "tests/samples/whisk-databases.yaml",
         "Postgres, FerretDB, etcd, Milvus",
-    );
+    ),
+    (
+        "deploy/samples/enterprise.yaml",
+        "enterprise mode, ZooKeeper, Kafka, monitoring",
+    ),
+];
+
+fn main() {
+    let text = measure_render(SAMPLES[0].0, SAMPLES[0].1);
+    for (path, what) in &SAMPLES[1..] {
+        measure_render(path, what);
+    }
     let runs = 200;
 
     // the admission of the minimal CR (the first call compiles the CEL rules)

@@ -222,3 +222,46 @@ fn dependencies_come_earlier_in_the_installation_order() {
         }
     }
 }
+
+/// RBAC refuses to create a Role or ClusterRole granting what its creator does not hold (unless
+/// it may `escalate`, which the operator may not): every rule a component renders must be
+/// covered by the operator's own ClusterRole.
+#[test]
+fn the_operator_holds_every_permission_the_roles_it_renders_grant() {
+    let operator = cluster_role_rules();
+    let mut missing = BTreeSet::new();
+    let mut roles = 0;
+    for cfg in configs() {
+        for render in components::render_all(&cfg).expect("renders") {
+            let ComponentRender::Rendered(rendered) = render else {
+                continue;
+            };
+            for object in &rendered.objects {
+                if object["kind"] != "Role" && object["kind"] != "ClusterRole" {
+                    continue;
+                }
+                roles += 1;
+                let rules: Vec<Rule> =
+                    serde_json::from_value(object["rules"].clone()).expect("rules");
+                for rule in &rules {
+                    for group in &rule.api_groups {
+                        for resource in &rule.resources {
+                            let granted = granted(&operator, group, resource);
+                            for verb in rule.verbs.iter().filter(|v| !granted.contains(*v)) {
+                                missing.insert(format!(
+                                    "{}: {verb} {resource}.{group} ({} {})",
+                                    rendered.id, object["kind"], object["metadata"]["name"]
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(roles > 0, "some component renders roles");
+    assert!(
+        missing.is_empty(),
+        "deploy/operator/rbac.yaml lacks what rendered roles grant: {missing:?}"
+    );
+}

@@ -204,3 +204,24 @@ fn the_database_components_equal_kubectl_kustomize() {
     });
     assert_components_match_kubectl(&config_for(spec, "generic"));
 }
+
+#[test]
+fn the_enterprise_and_monitoring_components_equal_kubectl_kustomize() {
+    // enterprise mode, generated ConfigMaps and standalone claims, invoker placement, pod
+    // security with the images' own user, Alertmanager with its receivers' Secret
+    let spec = json!({
+        "components": { "openwhisk": true, "invoker": true, "couchdb": true, "zookeeper": true,
+                        "kafka": true, "monitoring": true },
+        "nuvolaris": { "affinity": true, "tolerations": true },
+        "invoker": { "image": "registry.example.org:5000/ow/invoker", "tag": "9" },
+        "configs": {
+            "controller": { "replicas": 2, "resources": { "cpu-req": "1" } },
+            "invoker": { "replicas": 2, "javaOpts": "-Xmx1G", "resources": { "cpu-req": "1", "mem-lim": "3G" } },
+        },
+        "monitoring": { "alert-manager": { "enabled": true,
+            "slack": { "enabled": true, "default": true, "slack_api_url": "https://hooks.example/x" },
+            "gmail": { "enabled": true, "to": "a@example.org", "from": "b@example.org",
+                       "username": "b@example.org", "password": "on" } } },
+    });
+    assert_components_match_kubectl(&config_for(spec, "generic"));
+}

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
-use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client};
+use nuvolaris_operator::components;
 use nuvolaris_operator::controller::{self, ControllerOptions};
-use nuvolaris_operator::crd::Whisk;
+use nuvolaris_operator::crd::{ComponentId, Whisk};
 use nuvolaris_operator::health::Health;
 use nuvolaris_operator::metrics::Metrics;
 use serde_json::{Value, json};
@@ -95,8 +95,19 @@ async fn set_components(whisks: &Api<Whisk>, components: Value) {
         .expect("patch components");
 }
 
+/// A component this version does not implement (the last in installation order): enabling it
+/// is a configuration this version cannot install.
+fn not_implemented() -> ComponentId {
+    ComponentId::ALL
+        .iter()
+        .rev()
+        .copied()
+        .find(|id| components::component(*id).is_none())
+        .expect("every component is implemented: cover keeping what runs with a configuration that stays unsupported")
+}
+
 #[tokio::test]
-async fn an_unsupported_mode_keeps_what_runs_and_says_so() {
+async fn a_configuration_this_version_cannot_install_keeps_what_runs_and_says_so() {
     let client = support::cluster().await;
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "status-mode").await;
@@ -142,54 +153,89 @@ async fn an_unsupported_mode_keeps_what_runs_and_says_so() {
         .metadata
         .uid;
 
-    // The enterprise mode (invoker on) is not built yet: not Ready, said why, nothing pruned.
-    set_components(&whisks, json!({"invoker": true})).await;
+    // A component this version cannot install: not Ready, said why, nothing else touched.
+    let missing = not_implemented();
+    set_components(&whisks, json!({ missing.key(): true })).await;
     let degraded = wait_for(&whisks, "controller", "Degraded", controller_is("Degraded")).await;
     let s = status(&degraded);
-    assert_eq!(s["whisk_create"]["openwhisk"], "?", "{s}");
-    assert_eq!(s["whisk_create"]["endpoint"], "?", "{s}");
-    assert_eq!(s["whisk_create"]["invoker"], "?", "{s}");
-    assert_eq!(s["whisk_create"]["couchdb"], "on", "{s}");
+    assert_eq!(s["whisk_create"][missing.key()], "?", "{s}");
+    for running in ["openwhisk", "endpoint", "couchdb", "redis"] {
+        assert_eq!(s["whisk_create"][running], "on", "{running}: {s}");
+    }
     assert_eq!(condition(&degraded, "Ready")["status"], "False");
     let message = condition(&degraded, "Degraded")["message"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
     assert!(
-        message.contains("openwhisk: the enterprise mode") && message.contains("kept"),
+        message.contains("not implemented") && message.contains(missing.key()),
         "{message}"
     );
-    assert!(message.contains("invoker"), "{message}");
+
+    // What runs for it (left by a version that installed it) is kept, reconcile after
+    // reconcile, while it stays enabled.
+    let left = ConfigMap {
+        metadata: kube::api::ObjectMeta {
+            name: Some("left-by-another-version".into()),
+            labels: Some(
+                [
+                    ("app.kubernetes.io/managed-by", "nuvolaris-operator"),
+                    ("nuvolaris.org/whisk", "controller"),
+                    ("nuvolaris.org/whisk-namespace", ns.name.as_str()),
+                    ("nuvolaris.org/component", missing.key()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            ),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let left_uid = configs
+        .create(&PostParams::default(), &left)
+        .await
+        .expect("create what runs")
+        .metadata
+        .uid
+        .unwrap_or_default();
+    // a spec change makes the operator reconcile (and prune) again
+    whisks
+        .patch(
+            "controller",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"nuvolaris": {"ingresslb": "auto"}}})),
+        )
+        .await
+        .expect("touch the spec");
+    wait_for(
+        &whisks,
+        "controller",
+        "Degraded for the new generation",
+        controller_is("Degraded"),
+    )
+    .await;
+    configs
+        .get("left-by-another-version")
+        .await
+        .expect("kept while the component is enabled and not installable");
     let controller = ns
         .api::<StatefulSet>()
         .get("controller")
         .await
         .expect("the running controller is kept");
     assert_eq!(controller.metadata.uid, controller_uid, "not re-created");
-    assert!(
-        controller.metadata.deletion_timestamp.is_none(),
-        "not being deleted"
-    );
-    for ingress in ["apihost", "apihost-info", "apihost-my"] {
-        ns.api::<Ingress>()
-            .get(ingress)
-            .await
-            .unwrap_or_else(|e| panic!("the endpoint {ingress} is kept: {e}"));
-    }
-    ns.api::<Service>()
-        .get("controller")
-        .await
-        .expect("the controller Service is kept");
 
-    let config = configs.get("config").await.expect("cm/config");
-    assert!(
-        annotations(&config).contains_key("apihost"),
-        "an unsupported endpoint keeps its annotations"
-    );
-
-    // Back to standalone: Ready again.
-    set_components(&whisks, json!({"invoker": false})).await;
+    // Disabled again: Ready, and its leftovers are pruned like any disabled component's.
+    set_components(&whisks, json!({ missing.key(): false })).await;
     wait_for(&whisks, "controller", "Ready again", controller_is("Ready")).await;
+    support::wait_deleted(
+        &configs,
+        "left-by-another-version",
+        &left_uid,
+        "pruned once disabled",
+    )
+    .await;
 
     // OpenWhisk off: its endpoint's annotation goes, the CLI's stays.
     set_components(&whisks, json!({"openwhisk": false})).await;

@@ -25,6 +25,7 @@ use nuvolaris_operator::crd::Whisk;
 use nuvolaris_operator::health::Health;
 use nuvolaris_operator::metrics::Metrics;
 use serde_json::{Value, json};
+use support::requests::counting_client;
 use support::{TestNamespace, cond, wait_deleted, wait_for, wait_for_list};
 
 const TEST_MANAGER: &str = "operator-core-test";
@@ -255,90 +256,6 @@ fn condition(w: &Whisk, type_: &str) -> Value {
 
 fn controller_is(value: &'static str) -> impl Fn(Option<&Whisk>) -> bool {
     move |w| w.is_some_and(|w| status_of(w)["whisk_create"]["controller"] == value)
-}
-
-// ---------------------------------------------------------------------------------------------
-// A client that counts its API requests by kind (read, watch, write), to check what a reconcile
-// really sends, independently of the operator's own metrics.
-
-#[derive(Clone, Default)]
-struct RequestCounts(Arc<std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>>);
-
-impl RequestCounts {
-    fn snapshot(&self) -> std::collections::BTreeMap<&'static str, u64> {
-        self.0.lock().expect("counts").clone()
-    }
-}
-
-struct CountLayer(RequestCounts);
-
-impl<S> tower::Layer<S> for CountLayer {
-    type Service = CountService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        CountService {
-            inner,
-            counts: self.0.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-struct CountService<S> {
-    inner: S,
-    counts: RequestCounts,
-}
-
-impl<S, B> tower::Service<http::Request<B>> for CountService<S>
-where
-    S: tower::Service<http::Request<B>>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let watch = request
-            .uri()
-            .query()
-            .is_some_and(|q| q.contains("watch=true") || q.contains("watch=1"));
-        let kind = match *request.method() {
-            http::Method::GET if watch => "watch",
-            http::Method::GET => "read",
-            _ => "write",
-        };
-        *self
-            .counts
-            .0
-            .lock()
-            .expect("counts")
-            .entry(kind)
-            .or_insert(0) += 1;
-        self.inner.call(request)
-    }
-}
-
-async fn counting_client() -> (Client, RequestCounts) {
-    let path = support::kubeconfig_path();
-    let kubeconfig = kube::config::Kubeconfig::read_from(&path).expect("kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(
-        kubeconfig,
-        &kube::config::KubeConfigOptions::default(),
-    )
-    .await
-    .expect("config");
-    let counts = RequestCounts::default();
-    let client = kube::client::ClientBuilder::try_from(config)
-        .expect("client builder")
-        .with_layer(&CountLayer(counts.clone()))
-        .build();
-    (client, counts)
 }
 
 // ---------------------------------------------------------------------------------------------

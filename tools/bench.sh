@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Figures of the operator on the local control plane (printed; nothing is asserted):
-#   - time from `kubectl apply` of the minimal CR to Ready=True
+#   - time from `kubectl apply` of a CR (default: the minimal sample) to Ready=True
 #   - API writes of the install, and during a reconcile with nothing to change (target 0)
 #   - operator RSS idle, peak during the install, and after it
 #   - offline render of the same CR (cargo bench --bench render)
 # Uses the release binary; starts the control plane if needed and leaves it as it found it.
+# Usage: tools/bench.sh [CR.yaml]   e.g. deploy/samples/enterprise.yaml
 set -euo pipefail
+cr=${1:-deploy/samples/minimal.yaml}
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUN=.cluster
 export KUBECONFIG=$PWD/$RUN/kubeconfig
@@ -39,7 +41,7 @@ until curl -sf "127.0.0.1:$port/readyz" >/dev/null; do
 done
 idle=$(rss_kib VmRSS)
 
-sed "s/namespace: nuvolaris/namespace: $ns/" deploy/samples/minimal.yaml >"$RUN/bench-cr.yaml"
+sed "s/namespace: nuvolaris/namespace: $ns/" "$cr" >"$RUN/bench-cr.yaml"
 start=$(date +%s.%N)
 kubectl apply -f "$RUN/bench-cr.yaml" >/dev/null
 kubectl -n "$ns" wait --for=condition=Ready wsk/controller --timeout=300s >/dev/null
@@ -56,7 +58,7 @@ noop_writes=$(( $(metric nuvolaris_operator_api_writes_total) - before_writes ))
 after=$(rss_kib VmRSS)
 
 printf 'FIGURES (release build, kwok control plane, 2 shared cores)\n'
-printf '  apply of the minimal CR -> Ready=True: %.2f s\n' "$(python3 -c "print($ready - $start)")"
+printf '  apply of %s -> Ready=True: %.2f s\n' "$cr" "$(python3 -c "print($ready - $start)")"
 printf '  API writes of the install: %s; during a no-op reconcile: %s\n' "$install_writes" "$noop_writes"
 printf '  operator RSS: idle %s MiB, peak during install %s MiB, after %s MiB\n' \
   "$(( idle / 1024 ))" "$(( peak / 1024 ))" "$(( after / 1024 ))"

@@ -72,6 +72,16 @@ pub struct VolumeClaim {
     pub storage_class: Option<String>,
 }
 
+/// A PersistentVolumeClaim of its own that a workload of the base already mounts by name, see
+/// [`Overlay::persistent_volume_claim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountedClaim {
+    pub name: &'static str,
+    pub size_gi: u32,
+    /// `None`: the cluster's default storage class.
+    pub storage_class: Option<String>,
+}
+
 /// A standalone PersistentVolumeClaim mounted into one container of a Deployment or a
 /// StatefulSet (for StatefulSets with one claim per replica, see [`VolumeClaim`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +95,27 @@ pub struct Claim {
     pub size_gi: u32,
     /// `None`: the cluster's default storage class.
     pub storage_class: Option<String>,
+}
+
+/// The node label the affinity and toleration patches read (`nuvolaris-role=core|invoker`).
+pub const NODE_ROLE_LABEL: &str = "nuvolaris-role";
+
+/// Which nodes a workload belongs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeRole {
+    /// Everything but the invoker: preferably on core nodes, never required.
+    Core,
+    /// The invoker: only on invoker nodes (its action pods follow it there).
+    Invoker,
+}
+
+impl NodeRole {
+    fn value(self) -> &'static str {
+        match self {
+            NodeRole::Core => "core",
+            NodeRole::Invoker => "invoker",
+        }
+    }
 }
 
 /// One component's kustomization.
@@ -295,23 +326,67 @@ impl Overlay {
         scheduling: Scheduling,
         anti_affinity_name: &str,
     ) -> Result<Overlay, RenderError> {
+        self.place(target, scheduling, anti_affinity_name, NodeRole::Core)
+    }
+
+    /// Scheduling of a workload of the invoker nodes (the invoker): only on
+    /// `nuvolaris-role=invoker` nodes, at most one pod named `anti_affinity_name` per node
+    /// (affinity); tolerate the invoker taint (tolerations). Nothing when neither is asked for.
+    pub fn invoker_scheduling(
+        self,
+        target: Workload,
+        scheduling: Scheduling,
+        anti_affinity_name: &str,
+    ) -> Result<Overlay, RenderError> {
+        self.place(target, scheduling, anti_affinity_name, NodeRole::Invoker)
+    }
+
+    fn place(
+        self,
+        target: Workload,
+        scheduling: Scheduling,
+        anti_affinity_name: &str,
+        role: NodeRole,
+    ) -> Result<Overlay, RenderError> {
         if !scheduling.any() {
             return Ok(self);
         }
         self.check_workload(target)?;
         let mut pod = serde_json::Map::new();
         if scheduling.affinity {
-            let mut affinity = core_node_affinity();
-            affinity["podAntiAffinity"] = json!({"requiredDuringSchedulingIgnoredDuringExecution": [{
-                "labelSelector": {"matchExpressions": [
-                    {"key": "name", "operator": "In", "values": [anti_affinity_name]}
-                ]},
-                "topologyKey": "kubernetes.io/hostname",
-            }]});
-            pod.insert("affinity".into(), affinity);
+            let role_is = |operator: &str, value: &str| {
+                json!({"matchExpressions": [
+                    {"key": NODE_ROLE_LABEL, "operator": operator, "values": [value]}
+                ]})
+            };
+            let node_affinity = match role {
+                // prefer only: single-node clusters exist
+                NodeRole::Core => json!({"preferredDuringSchedulingIgnoredDuringExecution": [
+                    {"weight": 100, "preference": role_is("NotIn", "invoker")},
+                    {"weight": 80, "preference": role_is("In", "core")},
+                ]}),
+                NodeRole::Invoker => json!({"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [role_is("In", "invoker")],
+                }}),
+            };
+            pod.insert(
+                "affinity".into(),
+                json!({
+                    "nodeAffinity": node_affinity,
+                    "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+                        "labelSelector": {"matchExpressions": [
+                            {"key": "name", "operator": "In", "values": [anti_affinity_name]}
+                        ]},
+                        "topologyKey": "kubernetes.io/hostname",
+                    }]},
+                }),
+            );
         }
         if scheduling.tolerations {
-            pod.insert("tolerations".into(), core_tolerations());
+            pod.insert(
+                "tolerations".into(),
+                json!([{"key": NODE_ROLE_LABEL, "operator": "Equal", "value": role.value(), "effect": "NoSchedule"}]),
+            );
         }
         Ok(self.strategic(workload_patch(target, Value::Object(pod))))
     }
@@ -332,10 +407,16 @@ impl Overlay {
 
     /// Non-root pod security for images that support it (bitnami: uid 1001).
     pub fn pod_security(self, target: Workload) -> Result<Overlay, RenderError> {
+        self.pod_security_as(target, 1001)
+    }
+
+    /// Non-root pod security with the image's own user (e.g. 65534, `nobody`, for the
+    /// Prometheus images): runs as `uid`, volumes writable by its group.
+    pub fn pod_security_as(self, target: Workload, uid: u32) -> Result<Overlay, RenderError> {
         self.check_workload(target)?;
         let patch = workload_patch(
             target,
-            json!({"securityContext": {"fsGroup": 1001, "runAsUser": 1001}}),
+            json!({"securityContext": {"fsGroup": uid, "runAsUser": uid}}),
         );
         Ok(self.strategic(patch))
     }
@@ -390,6 +471,47 @@ impl Overlay {
         );
         patch["spec"]["volumeClaimTemplates"] = json!([{"metadata": {"name": pvc}, "spec": spec}]);
         Ok(self.strategic(patch))
+    }
+
+    /// A PersistentVolumeClaim of its own (not a StatefulSet template: the original's fixed
+    /// names, e.g. `kafka-pvc-data`, so the data of an installation it made is found again),
+    /// which a workload of the overlay must mount. Never pruned or owned by the Whisk (see
+    /// `apply`): the data outlives the component.
+    pub fn persistent_volume_claim(mut self, claim: &MountedClaim) -> Result<Overlay, RenderError> {
+        let mounted = self.targets.iter().any(|o| {
+            o.pointer("/spec/template/spec/volumes")
+                .and_then(Value::as_array)
+                .is_some_and(|volumes| {
+                    volumes.iter().any(|v| {
+                        v.pointer("/persistentVolumeClaim/claimName")
+                            .and_then(Value::as_str)
+                            == Some(claim.name)
+                    })
+                })
+        });
+        if !mounted {
+            return Err(self.defect(format!(
+                "volume claim {} is mounted by no workload of the component",
+                claim.name
+            )));
+        }
+        let mut spec = json!({
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": format!("{}Gi", claim.size_gi)}},
+        });
+        if let Some(class) = &claim.storage_class {
+            spec["storageClassName"] = json!(class);
+        }
+        let object = json!({
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": claim.name},
+            "spec": spec,
+        });
+        self.targets.push(object.clone());
+        let name = self.next_name("claim");
+        self.kustomization = self.kustomization.resource_object(&name, &object);
+        Ok(self)
     }
 
     /// A standalone volume claim, with the pod volume and mount that use it. The claim is

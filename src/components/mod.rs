@@ -17,9 +17,12 @@ pub mod cron;
 pub mod endpoint;
 pub mod etcd;
 pub mod ferretdb;
+pub mod invoker;
+pub mod kafka;
 pub mod kit;
 pub mod milvus;
 pub mod minio;
+pub mod monitoring;
 pub mod object_store;
 pub mod openwhisk;
 pub mod ops_config;
@@ -33,6 +36,10 @@ pub mod static_content;
 pub mod tls;
 pub mod web;
 pub mod whisk_system;
+pub mod zookeeper;
+
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use crate::apply::Object;
 pub use kit::Overlay;
@@ -41,8 +48,9 @@ pub use kit::Overlay;
 pub trait Component: Sync {
     fn id(&self) -> ComponentId;
 
-    /// Whether this version can install the component as configured (e.g. not yet the
-    /// controller's enterprise mode). An unsupported configuration keeps what is deployed.
+    /// Whether this version can install the component as configured (a component may support
+    /// some of its configurations before all). An unsupported configuration keeps what is
+    /// deployed.
     fn support(&self, _cfg: &Config) -> Support {
         Support::Supported
     }
@@ -193,10 +201,10 @@ pub fn component(id: ComponentId) -> Option<&'static dyn Component> {
         ComponentId::Etcd => Some(&etcd::Etcd),
         ComponentId::Milvus => Some(&milvus::Milvus),
         ComponentId::WhiskSystem => Some(&whisk_system::WhiskSystem),
-        ComponentId::Zookeeper
-        | ComponentId::Kafka
-        | ComponentId::Invoker
-        | ComponentId::Monitoring => None,
+        ComponentId::Zookeeper => Some(&zookeeper::Zookeeper),
+        ComponentId::Kafka => Some(&kafka::Kafka),
+        ComponentId::Invoker => Some(&invoker::Invoker),
+        ComponentId::Monitoring => Some(&monitoring::Monitoring),
     }
 }
 

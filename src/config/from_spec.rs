@@ -9,8 +9,8 @@ use super::image::with_tag;
 use super::secrets::{NUVOLARIS_AUTH, NUVOLARIS_PASSWORD, WHISK_SYSTEM_AUTH};
 use super::{
     ClusterFacts, Config, ConfigError, Controller, CouchDb, Cron, Enabled, GeneratedKey,
-    GeneratedSecrets, Minio, Publisher, Quota, Redis, Registry, Runtimes, Scheduling, Seaweedfs,
-    SecretShape, node_settings,
+    GeneratedSecrets, Invoker, Kafka, Minio, Mode, Monitoring, Publisher, Quota, Redis, Registry,
+    Runtimes, Scheduling, Seaweedfs, SecretShape, Zookeeper, node_settings,
 };
 use crate::crd::{self, ComponentId, KubeFlavour, Whisk};
 use crate::secret::Secret;
@@ -58,6 +58,7 @@ impl Config {
                 "components.minio and components.seaweedfs cannot both be enabled",
             ));
         }
+        check_messaging(&enabled)?;
 
         let storage_class =
             explicit(nuv.storageclass.as_deref()).or(facts.default_storage_class.clone());
@@ -160,6 +161,20 @@ impl Config {
             enabled.contains(ComponentId::Seaweedfs),
             &scoped(ComponentId::Seaweedfs, super::seaweedfs::GENERATED),
         )?;
+        let private_registry = enabled.contains(ComponentId::Registry);
+        let mode = if enabled.contains(ComponentId::Invoker) {
+            Mode::Enterprise
+        } else {
+            Mode::Standalone
+        };
+        let zookeeper = Zookeeper::from_spec(spec);
+        let kafka = Kafka::from_spec(spec, &zookeeper);
+        let invoker = Invoker::from_spec(
+            spec,
+            &namespace,
+            private_registry,
+            enabled.contains(ComponentId::Invoker),
+        )?;
 
         Ok(Config {
             name,
@@ -194,7 +209,11 @@ impl Config {
                     super::redis::GENERATED,
                 ),
             )?,
-            controller: Controller::from_spec(spec, enabled.contains(ComponentId::Registry)),
+            controller: Controller::from_spec(spec, private_registry, mode)?,
+            invoker,
+            zookeeper,
+            kafka,
+            monitoring: Monitoring::from_spec(spec, enabled.contains(ComponentId::Monitoring))?,
             runtimes: Runtimes::from_spec(&nuv, facts),
             registry,
             cron: Cron::from_spec(spec.scheduler.as_ref(), enabled.contains(ComponentId::Cron))?,
@@ -250,6 +269,30 @@ impl Config {
             }
         }
     }
+}
+
+/// The enterprise mode's dependencies: the invoker talks to Kafka and ZooKeeper, Kafka keeps
+/// its metadata in ZooKeeper. The original deployed them anyway, to wait for each other forever.
+fn check_messaging(enabled: &Enabled) -> Result<(), ConfigError> {
+    let needs = [
+        (ComponentId::Invoker, ComponentId::Kafka),
+        (ComponentId::Invoker, ComponentId::Zookeeper),
+        (ComponentId::Kafka, ComponentId::Zookeeper),
+    ];
+    for (component, dependency) in needs {
+        if enabled.contains(component) && !enabled.contains(dependency) {
+            let field = format!("components.{}", component.key());
+            return Err(ConfigError::invalid(
+                field.clone(),
+                format!(
+                    "{field} needs components.{}: enable it too, or disable {}",
+                    dependency.key(),
+                    component.key()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A spec value that is set and not "auto".
@@ -372,6 +415,42 @@ mod tests {
             cfg.couchdb.resources.is_none(),
             "resources only when the spec gives a cpu request"
         );
+    }
+
+    #[test]
+    fn the_enterprise_mode_needs_kafka_and_zookeeper_and_derives_their_urls() {
+        let facts = ClusterFacts::default();
+        let field = |spec: serde_json::Value| match config(spec, &facts) {
+            Err(ConfigError::Invalid { field, .. }) => field,
+            other => panic!("invalid spec expected, got {other:?}"),
+        };
+        assert_eq!(
+            field(json!({"components": {"openwhisk": true, "invoker": true, "zookeeper": true}})),
+            "components.invoker"
+        );
+        assert_eq!(
+            field(json!({"components": {"kafka": true}})),
+            "components.kafka"
+        );
+        let cfg = config(
+            json!({"components": {"openwhisk": true, "invoker": true, "kafka": true, "zookeeper": true},
+                   "zookeeper": {"data-volume-size": 3}, "kafka": {"volume-size": 4}}),
+            &facts,
+        )
+        .expect("valid");
+        assert_eq!(cfg.controller.mode, Mode::Enterprise);
+        assert_eq!(cfg.controller.limits.invokes_per_minute, 999);
+        assert_eq!(cfg.zookeeper.connect(), "zookeeper-0.zookeeper:2181");
+        assert_eq!(cfg.kafka.zookeeper_connect, cfg.zookeeper.connect());
+        assert_eq!(cfg.kafka.bootstrap(), "kafka:9092");
+        assert_eq!(
+            (cfg.zookeeper.data_volume_gi, cfg.zookeeper.log_volume_gi),
+            (3, 5)
+        );
+        assert_eq!(cfg.kafka.volume_gi, 4);
+        assert_eq!(cfg.invoker.kubernetes.action_namespace, "nuvolaris");
+        let standalone = config(json!({"components": {"openwhisk": true}}), &facts).expect("valid");
+        assert_eq!(standalone.controller.mode, Mode::Standalone);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! controller reads the facts and the generated passwords, [`Config::from_whisk`] does the rest,
 //! so every default and rule is unit-tested without a cluster.
 //!
-//! One submodule per component's settings (`couchdb`, `redis`, `openwhisk`, `runtimes`), the
+//! One submodule per component's settings (`couchdb`, `redis`, `openwhisk`, `invoker`,
+//! `zookeeper`, `kafka`, `monitoring`, `runtimes`), the
 //! shared settings here; `enabled` says which components the spec switches on.
 
 use std::collections::BTreeMap;
@@ -15,9 +16,13 @@ pub mod etcd;
 pub mod flavour;
 mod from_spec;
 pub mod image;
+pub mod invoker;
+pub mod kafka;
+pub mod memory;
 pub mod milvus;
 pub mod minio;
 pub mod mongodb;
+pub mod monitoring;
 pub mod openwhisk;
 pub mod postgres;
 pub mod quota;
@@ -28,6 +33,7 @@ pub mod seaweedfs;
 pub mod secrets;
 pub mod storage;
 pub mod tls;
+pub mod zookeeper;
 
 pub use apihost::ApiHost;
 pub use couchdb::CouchDb;
@@ -36,10 +42,13 @@ pub use enabled::Enabled;
 pub use etcd::Etcd;
 pub use flavour::Flavour;
 pub use from_spec::OPERATOR_IMAGE;
+pub use invoker::Invoker;
+pub use kafka::Kafka;
 pub use milvus::Milvus;
 pub use minio::Minio;
 pub use mongodb::Mongodb;
-pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits};
+pub use monitoring::Monitoring;
+pub use openwhisk::{CONTROLLER_IMAGE, CONTROLLER_TAG, Controller, Limits, Mode};
 pub use postgres::Postgres;
 pub use quota::Quota;
 pub use redis::Redis;
@@ -51,6 +60,7 @@ pub use secrets::{
     SecretShape,
 };
 pub use tls::Tls;
+pub use zookeeper::Zookeeper;
 
 use crate::crd::ComponentId;
 use crate::secret::Secret;
@@ -134,6 +144,10 @@ pub struct Config {
     pub couchdb: CouchDb,
     pub redis: Redis,
     pub controller: Controller,
+    pub invoker: Invoker,
+    pub zookeeper: Zookeeper,
+    pub kafka: Kafka,
+    pub monitoring: Monitoring,
     pub runtimes: Runtimes,
     pub registry: Registry,
     pub cron: Cron,

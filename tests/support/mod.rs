@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod openwhisk_standin;
+pub mod requests;
 pub mod servers;
 
 use std::fmt::Debug;

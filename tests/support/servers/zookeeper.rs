@@ -15,11 +15,12 @@ pub struct Zookeeper {
 
 impl Zookeeper {
     /// Starts ZooKeeper with `zoo_cfg` (a zoo.cfg as the operator renders it, or "").
-    /// The helper puts defaults for tickTime/initLimit/syncLimit before it and these
-    /// keys after it (the last value of a key wins): dataDir, dataLogDir, clientPort,
-    /// clientPortAddress, `admin.enableServer=false` (no Jetty on 8080) and
-    /// `4lw.commands.whitelist=*`. `server.N` lines would make it a quorum member:
-    /// leave them out. Waits until `srvr` reports a serving mode.
+    /// The helper puts defaults for tickTime/initLimit/syncLimit and
+    /// `4lw.commands.whitelist=*` before it (a whitelist in `zoo_cfg` wins: it must keep
+    /// `srvr`) and these keys after it (the last value of a key wins): dataDir,
+    /// dataLogDir, clientPort, clientPortAddress and `admin.enableServer=false` (no Jetty
+    /// on 8080). More than one `server.N` line would make it a quorum member: leave them
+    /// out. Waits until `srvr` reports a serving mode.
     pub fn start(zoo_cfg: &str) -> Zookeeper {
         let libs = testdep("kafka");
         let dir = server_dir("zookeeper");
@@ -29,10 +30,11 @@ impl Zookeeper {
         write_file(
             &cfg,
             format!(
-                "tickTime=2000\ninitLimit=5\nsyncLimit=2\n{zoo_cfg}\n\
+                "tickTime=2000\ninitLimit=5\nsyncLimit=2\n4lw.commands.whitelist=*\n\
+                 {zoo_cfg}\n\
                  dataDir={d}/data\ndataLogDir={d}/datalog\n\
                  clientPort={}\nclientPortAddress=127.0.0.1\n\
-                 admin.enableServer=false\n4lw.commands.whitelist=*\n",
+                 admin.enableServer=false\n",
                 address.port()
             ),
         );
