@@ -14,10 +14,12 @@ use base64::Engine;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client};
-use nuvolaris_operator::components::generated_secret_keys;
 use nuvolaris_operator::components::ops_config::user_metadata_env;
-use nuvolaris_operator::config::{ClusterFacts, Config, GeneratedSecrets};
+use nuvolaris_operator::components::{component, generated_secret_keys};
+use nuvolaris_operator::config::secrets::CORE_KEYS;
+use nuvolaris_operator::config::{ClusterFacts, Config, GeneratedKey, GeneratedSecrets};
 use nuvolaris_operator::controller::{self, Context, reconcile};
+use nuvolaris_operator::crd::ComponentId;
 use nuvolaris_operator::crd::{Whisk, validate};
 use nuvolaris_operator::diff::{Diff, diff_whisk};
 use nuvolaris_operator::metrics::Metrics;
@@ -36,6 +38,26 @@ fn sample(ns: &str) -> Value {
 fn admitted(doc: &Value) -> Whisk {
     let admitted = validate::admit(doc).expect("the sample is valid");
     serde_json::from_value(admitted.object).expect("a Whisk")
+}
+
+/// The generated keys of the test's CR: the installation's and those of its enabled components
+/// (a disabled component's are neither generated nor adopted).
+fn enabled_keys() -> Vec<GeneratedKey> {
+    let enabled = [
+        ComponentId::Couchdb,
+        ComponentId::Redis,
+        ComponentId::Openwhisk,
+    ];
+    CORE_KEYS
+        .iter()
+        .copied()
+        .chain(
+            enabled
+                .iter()
+                .filter_map(|id| component(*id))
+                .flat_map(|c| c.generated_secrets()),
+        )
+        .collect()
 }
 
 /// The Secret keys that hold no secret: the `nuvolaris` user's metadata entries of plain
@@ -153,7 +175,7 @@ async fn diff_new_then_nothing_then_only_what_changes() {
         diff.changed
             .contains(&format!("v1 Secret {ns}/nuvolaris-generated"))
     );
-    for key in generated_secret_keys().iter().map(|k| k.name) {
+    for key in enabled_keys().iter().map(|k| k.name) {
         assert!(
             diff.text.contains(&format!("+  {key}: '*** (generated)'"))
                 || diff
@@ -209,7 +231,7 @@ async fn diff_new_then_nothing_then_only_what_changes() {
         diff.text
     );
     let secrets = secret_values(&client, &ns, &plain).await;
-    assert!(secrets.len() > 2 * generated_secret_keys().len());
+    assert!(secrets.len() > 2 * enabled_keys().len());
     assert_no_secret(&diff, &secrets);
 
     // 4. redis off: its objects are pruned (its volume claim never is)

@@ -363,8 +363,7 @@ async fn postgres_ferretdb_and_etcd_reach_ready_and_leave_their_claims_when_disa
         "{}", published["mongodb_url"]
     );
 
-    // Milvus enabled: it waits for its object store, which this version cannot install yet;
-    // nothing of it is applied meanwhile.
+    // Milvus enabled with MinIO: it is applied once etcd and MinIO are ready, then reaches Ready.
     whisks
         .patch(
             "controller",
@@ -373,28 +372,27 @@ async fn postgres_ferretdb_and_etcd_reach_ready_and_leave_their_claims_when_disa
         )
         .await
         .expect("enable milvus");
-    let waiting = wait_for(
+    wait_for(
         &whisks,
         "controller",
-        "milvus reported as waiting",
+        "milvus and minio on",
         |w: Option<&Whisk>| {
             w.is_some_and(|w| {
                 let s = status(w);
                 s["observedGeneration"].as_i64() == w.metadata.generation
-                    && s["conditions"]
-                        .to_string()
-                        .contains("milvus: waiting for minio, which this version cannot install")
+                    && s["whisk_create"]["milvus"] == "on"
+                    && s["whisk_create"]["minio"] == "on"
             })
         },
     )
     .await;
-    assert_eq!(status(&waiting)["whisk_create"]["milvus"], "?");
     assert!(
         ns.api::<k8s_openapi::api::apps::v1::Deployment>()
             .get_opt("nuvolaris-milvus-standalone")
             .await
             .expect("get")
-            .is_none()
+            .is_some(),
+        "the Milvus Deployment is applied once its dependencies are ready"
     );
 
     // FerretDB, etcd and Milvus off: their workloads go, their claims and Postgres stay.

@@ -187,7 +187,7 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
     let w = World::new("quota").await;
     // PostgreSQL: an empty database already takes ~7 MB, so 5 MB is over and 500 MB under
     w.pg_user_database("alicedb", "alice", 1000);
-    w.pg_user_database("bobdb", "bob", 1000);
+    w.pg_user_database("bobdb", "bobby", 1000);
     w.pg_user_database("cdb_ferretdb", "carol_ferretdb", 1000);
     w.create_user(
         "alice",
@@ -195,7 +195,7 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
     )
     .await;
     w.create_user(
-        "bob",
+        "bobby",
         json!({"postgres": {"enabled": true, "database": "bobdb", "quota": "500"}}),
     )
     .await;
@@ -205,24 +205,24 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
     )
     .await;
     // Redis: 1.2 MB under dave's prefix against 1 MB; a few bytes under erin's against 10 MB
-    for user in ["dave", "erin", "frank"] {
+    for user in ["david", "erina", "frank"] {
         w.redis_user(user);
     }
     w.redis
-        .cli(&["SETRANGE", "dave:big", "1200000", "x"])
+        .cli(&["SETRANGE", "david:big", "1200000", "x"])
         .expect("dave's data");
     w.redis
-        .cli(&["SET", "erin:small", "x"])
+        .cli(&["SET", "erina:small", "x"])
         .expect("erin's data");
     w.redis
-        .cli(&["SET", "davey:not-daves", "x"])
+        .cli(&["SET", "davidx:not-davids", "x"])
         .expect("another prefix");
     w.create_user(
-        "dave",
-        json!({"redis": {"enabled": true, "prefix": "dave", "quota": "1"}}),
+        "david",
+        json!({"redis": {"enabled": true, "prefix": "david", "quota": "1"}}),
     )
     .await;
-    w.create_user("erin", json!({"redis": {"enabled": true, "quota": "10"}}))
+    w.create_user("erina", json!({"redis": {"enabled": true, "quota": "10"}}))
         .await;
     // not a number: skipped, the others still checked
     w.create_user("frank", json!({"redis": {"enabled": true, "quota": "1GB"}}))
@@ -255,12 +255,12 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
         Some("true")
     );
     assert_eq!(
-        w.annotation("dave", REDIS_ANNOTATION).await.as_deref(),
+        w.annotation("david", REDIS_ANNOTATION).await.as_deref(),
         Some("true")
     );
     for (user, key) in [
-        ("bob", POSTGRES_ANNOTATION),
-        ("erin", REDIS_ANNOTATION),
+        ("bobby", POSTGRES_ANNOTATION),
+        ("erina", REDIS_ANNOTATION),
         ("frank", REDIS_ANNOTATION),
         ("grace", POSTGRES_ANNOTATION),
     ] {
@@ -274,18 +274,18 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
     assert!(refused.contains("permission denied"), "{refused}");
     assert_eq!(w.pg_count("alicedb", "alice").expect("alice reads"), "1000");
     assert!(w.pg_insert("cdb_ferretdb", "carol_ferretdb").is_err());
-    w.pg_insert("bobdb", "bob").expect("bob writes");
+    w.pg_insert("bobdb", "bobby").expect("bobby writes");
     let refused = w
         .redis
-        .cli_as("dave", USER_PASSWORD, &["SET", "dave:more", "x"])
-        .expect_err("dave cannot write");
+        .cli_as("david", USER_PASSWORD, &["SET", "david:more", "x"])
+        .expect_err("david cannot write");
     assert!(refused.contains("NOPERM"), "{refused}");
     w.redis
-        .cli_as("dave", USER_PASSWORD, &["STRLEN", "dave:big"])
-        .expect("dave reads");
+        .cli_as("david", USER_PASSWORD, &["STRLEN", "david:big"])
+        .expect("david reads");
     w.redis
-        .cli_as("erin", USER_PASSWORD, &["SET", "erin:more", "x"])
-        .expect("erin writes");
+        .cli_as("erina", USER_PASSWORD, &["SET", "erina:more", "x"])
+        .expect("erina writes");
 
     // again: nothing new, the read-only state kept
     let again = w.run().await;
@@ -306,8 +306,8 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
         .await
         .expect("raise alice's quota");
     w.redis
-        .cli_as("dave", USER_PASSWORD, &["DEL", "dave:big"])
-        .expect("dave may delete");
+        .cli_as("david", USER_PASSWORD, &["DEL", "david:big"])
+        .expect("david may delete");
     let after = w.run().await;
     assert_eq!((after.over, after.unblocked), (1, 2), "{after}");
     assert_eq!(
@@ -315,13 +315,13 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
         Some("false")
     );
     assert_eq!(
-        w.annotation("dave", REDIS_ANNOTATION).await.as_deref(),
+        w.annotation("david", REDIS_ANNOTATION).await.as_deref(),
         Some("false")
     );
     w.pg_insert("alicedb", "alice").expect("alice writes again");
     w.redis
-        .cli_as("dave", USER_PASSWORD, &["SET", "dave:more", "x"])
-        .expect("dave writes again");
+        .cli_as("david", USER_PASSWORD, &["SET", "david:more", "x"])
+        .expect("david writes again");
     assert!(
         w.pg_insert("cdb_ferretdb", "carol_ferretdb").is_err(),
         "carol still over"
@@ -332,9 +332,9 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
 #[tokio::test]
 async fn a_missing_database_or_acl_user_is_reported_and_the_rest_still_checked() {
     let w = World::new("quota-missing").await;
-    w.pg_user_database("okdb", "ok", 10);
+    w.pg_user_database("okdb", "okuser", 10);
     w.create_user(
-        "ok",
+        "okuser",
         json!({"postgres": {"enabled": true, "database": "okdb", "quota": "500"}}),
     )
     .await;
@@ -376,7 +376,7 @@ async fn figure_one_run_with_100_users() {
     let w = World::new("quota-figure").await;
     let started = Instant::now();
     for i in 0..100 {
-        let name = format!("u{i:03}");
+        let name = format!("user{i:03}");
         w.pg_user_database(&format!("{name}db"), &name, 10);
         w.redis_user(&name);
         let keys: Vec<String> = (0..100)
