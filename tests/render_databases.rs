@@ -123,4 +123,12 @@ fn render_refuses_bad_database_settings() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("milvus.nuvolaris.password"), "{err}");
     assert!(!err.contains("a\nb"), "the password is not echoed: {err}");
+    // An object store account's secret key MinIO would refuse.
+    let (code, _, err) = run("  milvus:\n    password:\n      s3: \"short7!\"\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("milvus.password.s3"), "{err}");
+    assert!(
+        !err.contains("short7!"),
+        "the password is not echoed: {err}"
+    );
 }

@@ -4,7 +4,9 @@
 //! its claim `nuvolaris-milvus`, Service `nuvolaris-milvus` (NodePorts 32530 and 32531), the
 //! generated Secret `nuvolaris-milvus-<hash>` with its configuration (passwords included), and
 //! the setup Job `milvus-init` (`nuvolaris-operator setup milvus`: the `nuvolaris` user,
-//! database and role over the REST API). Installed once etcd and the object store are ready.
+//! database and role over the REST API). Its object store account `miniomilvus` and bucket
+//! `vectors` are made by the store's setup Job (`Component::store_accounts`): installed once
+//! etcd and the object store, that Job included, are ready.
 
 use minijinja::context;
 
@@ -14,6 +16,8 @@ use crate::apply::kinds::{self, KnownKind};
 use crate::config::milvus::{BUCKET, DATABASE, NAME, PORT, S3_USER, USER};
 use crate::config::{self, Config, GeneratedKey};
 use crate::crd::ComponentId;
+use crate::setup::object_store::StoreAccount;
+use crate::setup::s3::S3Credentials;
 use crate::setup::{MilvusSetupConfig, SetupSettings};
 
 pub struct Milvus;
@@ -64,6 +68,15 @@ impl Component for Milvus {
 
     fn dependencies(&self, cfg: &Config) -> Vec<ComponentId> {
         vec![ComponentId::Etcd, cfg.milvus.object_store.component()]
+    }
+
+    /// `miniomilvus` on `vectors`, the account its configuration (`user.yaml`) uses.
+    fn store_accounts(&self, cfg: &Config) -> Vec<StoreAccount> {
+        vec![StoreAccount {
+            credentials: S3Credentials::new(S3_USER, cfg.milvus.s3_password.clone()),
+            bucket: BUCKET.to_owned(),
+            quota_mb: cfg.milvus.bucket_quota_mb,
+        }]
     }
 
     fn config_annotations(&self, cfg: &Config) -> Vec<ConfigAnnotation> {

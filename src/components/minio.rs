@@ -6,7 +6,7 @@
 //! `minio-auth-<hash>` with the root user, the routes `minio-upload` (`/api/upload` on the
 //! apihost) and, when enabled, `minio-s3` and `minio-console` on hosts of their own, and the
 //! setup Job `minio-init` (`nuvolaris-operator setup minio`: buckets, the `nuvolaris` user and
-//! its policy). Publishes the `s3_*` annotations of `cm/config`.
+//! its policy, and the accounts other components ask for, Milvus's). Publishes the `s3_*` annotations of `cm/config`.
 
 use super::kit::{Claim, Overlay, Workload};
 use super::object_store::{self, RouteNames, TIMEOUT_SECONDS};
@@ -33,11 +33,12 @@ impl Component for Minio {
             component: self.id(),
             message: "rendered while no object store is enabled".into(),
         })?;
-        let setup = MinioSetupConfig::new(
+        let mut setup = MinioSetupConfig::new(
             store.url(),
             S3Credentials::new(&minio.root.user, minio.root.password.clone()),
             S3Credentials::new(&minio.user.user, minio.user.password.clone()),
         );
+        setup.accounts = object_store::store_accounts(cfg);
         let mut overlay = Overlay::new(self.id(), &cfg.namespace)
             .base("minio", &["deployment.yaml", "service.yaml"])?
             .secret(

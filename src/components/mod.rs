@@ -11,6 +11,7 @@
 use crate::apply::kinds::KnownKind;
 use crate::config::{Config, ConfigError, GeneratedKey, secrets};
 use crate::crd::ComponentId;
+use crate::setup::object_store::StoreAccount;
 
 pub mod couchdb;
 pub mod cron;
@@ -70,6 +71,13 @@ pub trait Component: Sync {
     /// into Postgres; Milvus needs etcd and the object store). Each comes earlier in
     /// [`ComponentId::ALL`], the installation order, so that one reconcile can install both.
     fn dependencies(&self, _cfg: &Config) -> Vec<ComponentId> {
+        Vec::new()
+    }
+
+    /// The object store accounts it needs (Milvus: `miniomilvus` with the bucket `vectors`): the
+    /// enabled store's setup Job creates them (see [`object_store::store_accounts`]), so they
+    /// exist once the store is Ready. Name the store among [`Component::dependencies`].
+    fn store_accounts(&self, _cfg: &Config) -> Vec<StoreAccount> {
         Vec::new()
     }
 

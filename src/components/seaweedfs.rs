@@ -4,7 +4,8 @@
 //! `seaweedfs` (`app=seaweedfs`; master, volume server, filer and S3 gateway in one `weed
 //! server`), the Service `seaweedfs` (NodePorts 32090 S3, 32091 filer, 32093 master), the routes
 //! `seaweedfs-s3` and `seaweedfs-filer` when enabled, and the setup Job `seaweedfs-init`
-//! (`nuvolaris-operator setup seaweedfs`: identities, buckets, quotas). Publishes the `s3_*`
+//! (`nuvolaris-operator setup seaweedfs`: identities, buckets, quotas, and the accounts other components ask
+//! for, Milvus's). Publishes the `s3_*`
 //! annotations of `cm/config`.
 
 use super::kit::{Claim, Overlay, Workload};
@@ -33,12 +34,13 @@ impl Component for Seaweedfs {
             component: self.id(),
             message: "rendered while no object store is enabled".into(),
         })?;
-        let setup = SeaweedfsSetupConfig::new(
+        let mut setup = SeaweedfsSetupConfig::new(
             store.url(),
             format!("http://{}:{FILER_PORT}", store.host),
             S3Credentials::new(&weed.user.user, weed.user.password.clone()),
             weed.bucket_quota_mb,
         );
+        setup.accounts = object_store::store_accounts(cfg);
         let mut overlay = Overlay::new(self.id(), &cfg.namespace)
             .base("seaweedfs", &["statefulset.yaml", "service.yaml"])?
             .claim(&Claim {

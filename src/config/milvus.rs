@@ -121,6 +121,13 @@ impl Milvus {
                 ));
             }
         }
+        // The store's account: MinIO refuses secret keys under 8 characters (never echo it).
+        if self.s3_password.expose().len() < 8 {
+            return Err(ConfigError::invalid(
+                "milvus.password.s3",
+                "milvus.password.s3 must have at least 8 characters (an object store secret key)",
+            ));
+        }
         Ok(self)
     }
 }

@@ -6,7 +6,10 @@
 //! 2. the `nuvolaris` user with its secret key (`mc admin user add`), kept in step: a user whose
 //!    key no longer signs (the CR's password changed) gets the new key;
 //! 3. the canned policy `nuvolaris_rw_policy` (every S3 action on both buckets and their
-//!    objects) attached to the user (`mc admin policy create|attach`).
+//!    objects) attached to the user (`mc admin policy create|attach`);
+//! 4. the accounts other components ask for ([`StoreAccount`], Milvus's `miniomilvus`), each
+//!    with its bucket and the policy `<account>_rw_policy` on that bucket only, attached
+//!    (`mc admin user add`, `mc mb`, the original's `miniomilvus_rw_policy`).
 //!
 //! Each step reads first and writes only what differs, so a rerun changes nothing.
 
@@ -14,7 +17,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::minio_admin::MinioAdmin;
-use super::object_store::{INDEX_KEY, Probe, index_page, is_key_refused, is_transport, wait_for};
+use super::object_store::{
+    AccountVars, INDEX_KEY, Probe, StoreAccount, index_page, is_key_refused, is_transport, wait_for,
+};
 use super::s3::{S3Client, S3Credentials, policy};
 use super::{
     Env, EnvVar, Outcome, SetupEnv, SetupError, SetupReport, SetupSettings, SetupStep, optional,
@@ -34,7 +39,15 @@ pub const MINIO_ENV: &[EnvVar] = &[
     optional("MINIO_POLICY", DEFAULT_POLICY),
     optional("MINIO_WAIT_SECONDS", "120"),
     optional("MINIO_TIMEOUT_SECONDS", "10"),
+    ACCOUNTS.declared()[0],
+    ACCOUNTS.declared()[1],
 ];
+
+/// Where the other components' accounts travel (see [`AccountVars`]).
+const ACCOUNTS: AccountVars = AccountVars {
+    list: "MINIO_ACCOUNTS",
+    secret_keys: "MINIO_ACCOUNT_SECRET_KEYS",
+};
 
 /// Configuration of `setup minio`.
 ///
@@ -50,6 +63,8 @@ pub const MINIO_ENV: &[EnvVar] = &[
 /// | `MINIO_POLICY` | `nuvolaris_rw_policy` | the canned policy giving the user both buckets |
 /// | `MINIO_WAIT_SECONDS` | `120` | how long to wait for MinIO to accept requests |
 /// | `MINIO_TIMEOUT_SECONDS` | `10` | timeout of one HTTP request |
+/// | `MINIO_ACCOUNTS` | `[]` | other accounts: JSON list of `{user, bucket, quota_mb}` (no quota on MinIO) |
+/// | `MINIO_ACCOUNT_SECRET_KEYS` | `{}` (secret) | their secret keys: JSON object user → key |
 #[derive(Debug, Clone, PartialEq)]
 pub struct MinioSetupConfig {
     pub url: String,
@@ -58,6 +73,7 @@ pub struct MinioSetupConfig {
     pub data_bucket: String,
     pub static_bucket: String,
     pub policy: String,
+    pub accounts: Vec<StoreAccount>,
     pub wait: Duration,
     pub timeout: Duration,
 }
@@ -78,6 +94,7 @@ impl MinioSetupConfig {
             data_bucket: DATA_BUCKET.to_owned(),
             static_bucket: STATIC_BUCKET.to_owned(),
             policy: DEFAULT_POLICY.to_owned(),
+            accounts: Vec::new(),
             wait: DEFAULT_WAIT,
             timeout: DEFAULT_TIMEOUT,
         }
@@ -88,7 +105,7 @@ impl SetupSettings for MinioSetupConfig {
     const STEP: SetupStep = SetupStep::Minio;
 
     fn to_env(&self) -> SetupEnv {
-        SetupEnv::new(Self::STEP)
+        let env = SetupEnv::new(Self::STEP)
             .value("MINIO_URL", &self.url)
             .value("MINIO_ROOT_USER", &self.root.access_key)
             .tuning("MINIO_USER", self.user.access_key.as_str(), DEFAULT_USER)
@@ -110,7 +127,8 @@ impl SetupSettings for MinioSetupConfig {
                 DEFAULT_TIMEOUT.as_secs(),
             )
             .secret("MINIO_ROOT_PASSWORD", &self.root.secret_key)
-            .secret("MINIO_USER_SECRET_KEY", &self.user.secret_key)
+            .secret("MINIO_USER_SECRET_KEY", &self.user.secret_key);
+        ACCOUNTS.write(env, &self.accounts)
     }
 
     fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError> {
@@ -122,16 +140,16 @@ impl SetupSettings for MinioSetupConfig {
             name: "MINIO_URL",
             reason: e.to_string(),
         })?;
+        let user = env.or("MINIO_USER", DEFAULT_USER);
+        let accounts = ACCOUNTS.read(&env, &user)?;
         Ok(MinioSetupConfig {
             url,
             root: S3Credentials::new(
                 env.required("MINIO_ROOT_USER")?,
                 env.secret("MINIO_ROOT_PASSWORD")?,
             ),
-            user: S3Credentials::new(
-                env.or("MINIO_USER", DEFAULT_USER),
-                env.secret("MINIO_USER_SECRET_KEY")?,
-            ),
+            user: S3Credentials::new(user, env.secret("MINIO_USER_SECRET_KEY")?),
+            accounts,
             data_bucket: env.or("MINIO_DATA_BUCKET", DATA_BUCKET),
             static_bucket: env.or("MINIO_STATIC_BUCKET", STATIC_BUCKET),
             policy: env.or("MINIO_POLICY", DEFAULT_POLICY),
@@ -177,35 +195,29 @@ pub async fn run_minio_setup(cfg: MinioSetupConfig) -> Result<SetupReport, Setup
     let outcome = ensure_user(&admin, &root, &cfg.user).await?;
     report.record(format!("user {}", cfg.user.access_key), outcome);
 
-    let wanted = policy::read_write(&[&cfg.data_bucket, &cfg.static_bucket]);
-    let outcome = match admin.canned_policy(&cfg.policy).await? {
-        None => Outcome::Created,
-        Some(current) if policy::normalized(&current) == policy::normalized(&wanted) => {
-            Outcome::Unchanged
-        }
-        Some(_) => Outcome::Updated,
-    };
-    if outcome != Outcome::Unchanged {
-        admin.add_canned_policy(&cfg.policy, &wanted).await?;
-    }
-    report.record(format!("policy {}", cfg.policy), outcome);
+    ensure_policy(
+        &admin,
+        &mut report,
+        &cfg.user.access_key,
+        &cfg.policy,
+        &[&cfg.data_bucket, &cfg.static_bucket],
+    )
+    .await?;
 
-    let attached = admin
-        .user_info(&cfg.user.access_key)
-        .await?
-        .is_some_and(|info| info.policies.contains(&cfg.policy));
-    let outcome = if attached {
-        Outcome::Unchanged
-    } else {
-        admin
-            .attach_policies(&cfg.user.access_key, &[&cfg.policy])
-            .await?;
-        Outcome::Created
-    };
-    report.record(
-        format!("policy {} of user {}", cfg.policy, cfg.user.access_key),
-        outcome,
-    );
+    for account in &cfg.accounts {
+        let outcome = root.ensure_bucket(&account.bucket).await?;
+        report.record(format!("bucket {}", account.bucket), outcome);
+        let outcome = ensure_user(&admin, &root, &account.credentials).await?;
+        report.record(format!("user {}", account.credentials.access_key), outcome);
+        ensure_policy(
+            &admin,
+            &mut report,
+            &account.credentials.access_key,
+            &format!("{}_rw_policy", account.credentials.access_key),
+            &[&account.bucket],
+        )
+        .await?;
+    }
 
     report.elapsed = started.elapsed();
     tracing::info!(%report, "minio setup done");
@@ -230,6 +242,42 @@ async fn wait_ready(admin: &MinioAdmin, cfg: &MinioSetupConfig) -> Result<(), Se
         }
     })
     .await
+}
+
+/// The canned policy `name` gives every S3 action on `buckets` and their objects, and is
+/// attached to `user`.
+async fn ensure_policy(
+    admin: &MinioAdmin,
+    report: &mut SetupReport,
+    user: &str,
+    name: &str,
+    buckets: &[&str],
+) -> Result<(), SetupError> {
+    let wanted = policy::read_write(buckets);
+    let outcome = match admin.canned_policy(name).await? {
+        None => Outcome::Created,
+        Some(current) if policy::normalized(&current) == policy::normalized(&wanted) => {
+            Outcome::Unchanged
+        }
+        Some(_) => Outcome::Updated,
+    };
+    if outcome != Outcome::Unchanged {
+        admin.add_canned_policy(name, &wanted).await?;
+    }
+    report.record(format!("policy {name}"), outcome);
+
+    let attached = admin
+        .user_info(user)
+        .await?
+        .is_some_and(|info| info.policies.iter().any(|p| p == name));
+    let outcome = if attached {
+        Outcome::Unchanged
+    } else {
+        admin.attach_policies(user, &[name]).await?;
+        Outcome::Created
+    };
+    report.record(format!("policy {name} of user {user}"), outcome);
+    Ok(())
 }
 
 /// The user exists, is enabled and signs with `user.secret_key`.
@@ -281,6 +329,18 @@ mod tests {
         tuned.policy = "other".into();
         tuned.wait = Duration::from_secs(5);
         assert_round_trip(&tuned);
+        tuned.accounts = vec![StoreAccount {
+            credentials: S3Credentials::new("miniomilvus", Secret::new("a\"c@:#\n{}S3cret")),
+            bucket: "vectors".into(),
+            quota_mb: 10240,
+        }];
+        assert_round_trip(&tuned);
+        let env = tuned.to_env();
+        assert!(
+            env.plain.iter().all(|(_, v)| !v.contains("S3cret")),
+            "secrets only in the Secret: {:?}",
+            env.plain
+        );
         let env = cfg().to_env();
         assert!(
             env.plain.iter().all(|(_, v)| !v.contains("S3cret")),

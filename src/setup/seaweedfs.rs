@@ -10,7 +10,11 @@
 //! 2. the buckets `nuvolaris-data` and `nuvolaris-web` (`s3.bucket.create`), over S3 as the
 //!    `nuvolaris` user, and their quota (`s3.bucket.quota`) with SeaweedFS's S3 extension
 //!    `PUT /<bucket>?seaweedfs-quota`;
-//! 3. `index.html` in the web bucket, uploaded once (the original posted it to the filer).
+//! 3. `index.html` in the web bucket, uploaded once (the original posted it to the filer);
+//! 4. the accounts other components ask for ([`StoreAccount`], Milvus's `miniomilvus`): each
+//!    an identity with the user's actions on its own bucket only (`s3.configure -user=…
+//!    -buckets=…`), and that bucket with its quota, created as the account itself (only it may
+//!    administer that bucket).
 //!
 //! With no identity at all SeaweedFS's S3 gateway accepts every request; the first identity
 //! written turns authentication on: the setup goes on only once the gateway refuses the user's
@@ -25,7 +29,9 @@ use hyper::{Method, Request, StatusCode, Uri, header};
 use serde_json::{Value, json};
 
 use super::http::HttpClient;
-use super::object_store::{INDEX_KEY, Probe, index_page, is_key_refused, is_transport, wait_for};
+use super::object_store::{
+    AccountVars, INDEX_KEY, Probe, StoreAccount, index_page, is_key_refused, is_transport, wait_for,
+};
 use super::s3::{S3Client, S3Credentials, S3Request};
 use super::{
     Env, EnvVar, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupSettings, SetupStep,
@@ -45,7 +51,15 @@ pub const SEAWEEDFS_ENV: &[EnvVar] = &[
     optional("SEAWEEDFS_BUCKET_QUOTA_MB", "1024"),
     optional("SEAWEEDFS_WAIT_SECONDS", "120"),
     optional("SEAWEEDFS_TIMEOUT_SECONDS", "10"),
+    ACCOUNTS.declared()[0],
+    ACCOUNTS.declared()[1],
 ];
+
+/// Where the other components' accounts travel (see [`AccountVars`]).
+const ACCOUNTS: AccountVars = AccountVars {
+    list: "SEAWEEDFS_ACCOUNTS",
+    secret_keys: "SEAWEEDFS_ACCOUNT_SECRET_KEYS",
+};
 
 /// Configuration of `setup seaweedfs`.
 ///
@@ -60,6 +74,8 @@ pub const SEAWEEDFS_ENV: &[EnvVar] = &[
 /// | `SEAWEEDFS_BUCKET_QUOTA_MB` | `1024` | the quota of each bucket, in MiB |
 /// | `SEAWEEDFS_WAIT_SECONDS` | `120` | how long to wait for SeaweedFS and for the identity to load |
 /// | `SEAWEEDFS_TIMEOUT_SECONDS` | `10` | timeout of one HTTP request |
+/// | `SEAWEEDFS_ACCOUNTS` | `[]` | other accounts: JSON list of `{user, bucket, quota_mb}` |
+/// | `SEAWEEDFS_ACCOUNT_SECRET_KEYS` | `{}` (secret) | their secret keys: JSON object user → key |
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeaweedfsSetupConfig {
     pub s3_url: String,
@@ -68,6 +84,7 @@ pub struct SeaweedfsSetupConfig {
     pub data_bucket: String,
     pub static_bucket: String,
     pub bucket_quota_mb: u32,
+    pub accounts: Vec<StoreAccount>,
     pub wait: Duration,
     pub timeout: Duration,
 }
@@ -101,6 +118,7 @@ impl SeaweedfsSetupConfig {
             data_bucket: DATA_BUCKET.to_owned(),
             static_bucket: STATIC_BUCKET.to_owned(),
             bucket_quota_mb,
+            accounts: Vec::new(),
             wait: DEFAULT_WAIT,
             timeout: DEFAULT_TIMEOUT,
         }
@@ -111,7 +129,7 @@ impl SetupSettings for SeaweedfsSetupConfig {
     const STEP: SetupStep = SetupStep::Seaweedfs;
 
     fn to_env(&self) -> SetupEnv {
-        SetupEnv::new(Self::STEP)
+        let env = SetupEnv::new(Self::STEP)
             .value("SEAWEEDFS_S3_URL", &self.s3_url)
             .value("SEAWEEDFS_FILER_URL", &self.filer_url)
             .tuning(
@@ -144,7 +162,8 @@ impl SetupSettings for SeaweedfsSetupConfig {
                 self.timeout.as_secs(),
                 DEFAULT_TIMEOUT.as_secs(),
             )
-            .secret("SEAWEEDFS_USER_SECRET_KEY", &self.user.secret_key)
+            .secret("SEAWEEDFS_USER_SECRET_KEY", &self.user.secret_key);
+        ACCOUNTS.write(env, &self.accounts)
     }
 
     fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError> {
@@ -182,10 +201,12 @@ impl SetupSettings for SeaweedfsSetupConfig {
                     reason: format!("expected a positive number of MiB, got {v:?}"),
                 })?,
         };
+        let accounts = ACCOUNTS.read(&env, &user)?;
         Ok(SeaweedfsSetupConfig {
             s3_url,
             filer_url,
             user: S3Credentials::new(user, env.secret("SEAWEEDFS_USER_SECRET_KEY")?),
+            accounts,
             data_bucket: env.or("SEAWEEDFS_DATA_BUCKET", DATA_BUCKET),
             static_bucket: env.or("SEAWEEDFS_STATIC_BUCKET", STATIC_BUCKET),
             bucket_quota_mb,
@@ -278,9 +299,56 @@ pub async fn run_seaweedfs_setup(cfg: SeaweedfsSetupConfig) -> Result<SetupRepor
         .await?;
     report.record(format!("object {}/{INDEX_KEY}", cfg.static_bucket), outcome);
 
+    for account in &cfg.accounts {
+        ensure_account(&filer, &cfg, account, &mut report).await?;
+    }
+
     report.elapsed = started.elapsed();
     tracing::info!(%report, "seaweedfs setup done");
     Ok(report)
+}
+
+/// Another component's account: its identity with the user's actions on its bucket, then,
+/// once the gateway accepts its key, the bucket and its quota, made as the account itself.
+async fn ensure_account(
+    filer: &Filer,
+    cfg: &SeaweedfsSetupConfig,
+    account: &StoreAccount,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    let name = &account.credentials.access_key;
+    let actions: Vec<String> = USER_ACTIONS
+        .iter()
+        .map(|a| format!("{a}:{}", account.bucket))
+        .collect();
+    let outcome = ensure_identity(
+        filer,
+        name,
+        Some((name, &account.credentials.secret_key)),
+        &actions,
+    )
+    .await?;
+    report.record(format!("identity {name}"), outcome);
+    let s3 = S3Client::new(&cfg.s3_url, account.credentials.clone(), cfg.timeout)?;
+    // Authentication is on (the user's wait): a key not yet loaded, or a secret not yet
+    // reloaded, is refused until the gateway reads the identity.
+    wait_for("seaweedfs s3", &cfg.s3_url, cfg.wait, || async {
+        match s3.list_buckets().await {
+            // AccessDenied: authenticated, not allowed: the key is known
+            Ok(_) => Ok(Probe::Ready),
+            Err(SetupError::S3 { code, .. }) if code == "AccessDenied" => Ok(Probe::Ready),
+            Err(e) if is_transport(&e) || is_key_refused(&e) => {
+                Ok(Probe::NotYet(format!("{name} not accepted yet: {e}")))
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    let outcome = s3.ensure_bucket(&account.bucket).await?;
+    report.record(format!("bucket {}", account.bucket), outcome);
+    let outcome = ensure_quota(&s3, &account.bucket, account.quota_mb).await?;
+    report.record(format!("quota of {}", account.bucket), outcome);
+    Ok(())
 }
 
 /// The identity `name` exists, enabled, with `credential` (access key, secret key) active and
@@ -512,6 +580,20 @@ mod tests {
     #[test]
     fn settings_round_trip_through_the_job_environment() {
         assert_round_trip(&cfg());
+        let mut with_account = cfg();
+        with_account.accounts = vec![StoreAccount {
+            credentials: S3Credentials::new("miniomilvus", Secret::new("milvus-S3cret")),
+            bucket: "vectors".into(),
+            quota_mb: 10240,
+        }];
+        assert_round_trip(&with_account);
+        assert!(
+            with_account
+                .to_env()
+                .plain
+                .iter()
+                .all(|(_, v)| !v.contains("S3cret"))
+        );
         let env = cfg().to_env();
         assert!(env.plain.iter().all(|(_, v)| !v.contains("S3cret")));
         let mut vars = env.vars();
