@@ -55,7 +55,7 @@ fn enabled_keys() -> Vec<GeneratedKey> {
             enabled
                 .iter()
                 .filter_map(|id| component(*id))
-                .flat_map(|c| c.generated_secrets()),
+                .flat_map(|c| c.generated_secrets().iter().copied()),
         )
         .collect()
 }
