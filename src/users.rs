@@ -23,12 +23,16 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::apply::Object;
-use crate::components::kit::setup_job_object;
+use crate::components::kit::{setup_job_object, url_userinfo};
 use crate::components::web::{self, Target, WebRoute};
-use crate::config::{Config, Publisher};
+use crate::config::storage::{ObjectStore, Provider, S3_PORT};
+use crate::config::{Config, Flavour, Publisher};
 use crate::crd::{ComponentId, WhiskUser};
 use crate::kustomize::Kustomization;
 use crate::secret::Secret;
+use crate::setup::postgres::PgServer;
+use crate::setup::s3::S3Credentials;
+use crate::setup::user_stores::{self, UserBuckets, UserDatabase, UserObjectStore, UserPostgres};
 use crate::setup::{SetupSettings, UserAction, UserRedisTarget, UserSetupConfig, split_auth};
 
 /// The value of the component label on a user's children.
@@ -181,37 +185,141 @@ pub fn render_user(
             user: user_side,
         });
     }
-    // The stores whose per-user steps this version does not build yet: reported when both the
-    // installation and the user want them.
-    let storage_wanted = spec.object_storage.as_ref().is_some_and(|s| {
-        s.data.as_ref().is_some_and(|b| b.enabled) || s.route.as_ref().is_some_and(|b| b.enabled)
-    });
-    let storage_provided = cfg.enabled(ComponentId::Minio) || cfg.enabled(ComponentId::Seaweedfs);
-    if storage_wanted && storage_provided {
-        for key in ["storage_user", "storage_data", "storage_route"] {
-            stores.insert(key, StoreState::NotBuilt);
+    let deleting = action == UserAction::Delete;
+    let mut static_route = None;
+    if let Some(store) = cfg.object_store() {
+        let storage = spec.object_storage.clone().unwrap_or_default();
+        let bucket = |b: &Option<crate::crd::UserBucket>, default: String| {
+            b.as_ref().filter(|b| b.enabled || deleting).map(|b| {
+                b.bucket
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(default)
+            })
+        };
+        let data = bucket(&storage.data, format!("{login}-data"));
+        let route = bucket(&storage.route, format!("{login}-web"));
+        let wanted = data.is_some() || route.is_some();
+        match store.provider {
+            Provider::Seaweedfs if wanted => {
+                for key in ["storage_user", "storage_data", "storage_route"] {
+                    stores.insert(key, StoreState::NotBuilt);
+                }
+            }
+            Provider::Seaweedfs => {}
+            Provider::Minio => {
+                // a delete removes the buckets whatever the password: any value will do
+                let password = storage
+                    .password
+                    .filter(|p| !p.is_empty())
+                    .or_else(|| deleting.then(|| "unused-on-delete".to_owned()));
+                let user = match (wanted, password) {
+                    (false, _) => None,
+                    (true, None) => {
+                        return Err(UserError::Invalid(
+                            "spec.object-storage.password is required when a bucket is enabled"
+                                .into(),
+                        ));
+                    }
+                    (true, Some(password)) => Some(UserBuckets {
+                        secret_key: Secret::new(password),
+                        data: data.clone(),
+                        route: route.clone(),
+                        quota_mb: quota_mb("object-storage", storage.quota.as_deref())?,
+                    }),
+                };
+                if let Some(user) = &user {
+                    stores.insert("storage_user", StoreState::Wanted);
+                    metadata.extend(s3_metadata(cfg, &store, &login, user));
+                    if data.is_some() {
+                        stores.insert("storage_data", StoreState::Wanted);
+                    }
+                    if let Some(web) = &route {
+                        stores.insert("storage_route", StoreState::Wanted);
+                        if cfg.enabled(ComponentId::Static) {
+                            stores.insert("static", StoreState::Wanted);
+                            metadata.push(("STATIC_CONTENT_URL".into(), Secret::new(url(""))));
+                            static_route = Some(static_route_of(&login, &host, web, cfg));
+                        }
+                    }
+                }
+                setup.object_store = Some(UserObjectStore {
+                    url: store.url(),
+                    root: S3Credentials::new(&cfg.minio.root.user, cfg.minio.root.password.clone()),
+                    user,
+                });
+            }
         }
     }
-    for (key, component, wanted) in [
-        (
-            "mongodb",
-            ComponentId::Mongodb,
-            spec.mongodb.as_ref().is_some_and(|d| d.enabled),
-        ),
-        (
-            "postgres",
-            ComponentId::Postgres,
-            spec.postgres.as_ref().is_some_and(|d| d.enabled),
-        ),
-        (
-            "milvus",
-            ComponentId::Milvus,
-            spec.milvus.as_ref().is_some_and(|d| d.enabled),
-        ),
+    let server = |timeout| PgServer {
+        address: format!("{}:{}", cfg.postgres.host, cfg.postgres.port),
+        superuser: "postgres".to_owned(),
+        password: cfg.postgres.admin_password.clone(),
+        timeout,
+    };
+    for (key, component, section) in [
+        ("postgres", ComponentId::Postgres, &spec.postgres),
+        ("mongodb", ComponentId::Mongodb, &spec.mongodb),
     ] {
-        if wanted && cfg.enabled(component) {
-            stores.insert(key, StoreState::NotBuilt);
+        if !cfg.enabled(component) {
+            continue;
         }
+        let section = section.as_ref().filter(|d| d.enabled || deleting);
+        let user = match section {
+            None => None,
+            Some(d) => {
+                let password = d
+                    .password
+                    .clone()
+                    .filter(|p| !p.is_empty())
+                    .or_else(|| deleting.then(|| "unused-on-delete".to_owned()))
+                    .ok_or_else(|| {
+                        UserError::Invalid(format!(
+                            "spec.{key}.password is required when {key} is enabled"
+                        ))
+                    })?;
+                let database = d
+                    .database
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| login.clone());
+                if database.len() > 50 {
+                    return Err(UserError::Invalid(format!(
+                        "spec.{key}.database has more than 50 characters"
+                    )));
+                }
+                Some(UserDatabase {
+                    database,
+                    password: Secret::new(password),
+                })
+            }
+        };
+        if let Some(user) = &user {
+            stores.insert(key, StoreState::Wanted);
+            metadata.extend(match component {
+                ComponentId::Postgres => postgres_metadata(cfg, &login, user),
+                _ => mongodb_metadata(cfg, &login, user),
+            });
+        }
+        let target = UserPostgres {
+            server: server(setup.timeout),
+            user,
+            extensions: match component {
+                ComponentId::Postgres => vec!["vector".to_owned()],
+                _ => Vec::new(),
+            },
+            ferretdb_database: match component {
+                ComponentId::Postgres => String::new(),
+                _ => crate::config::mongodb::DATABASE.to_owned(),
+            },
+        };
+        match component {
+            ComponentId::Postgres => setup.postgres = Some(target),
+            _ => setup.mongodb = Some(target),
+        }
+    }
+    if spec.milvus.as_ref().is_some_and(|d| d.enabled) && cfg.enabled(ComponentId::Milvus) {
+        stores.insert("milvus", StoreState::NotBuilt);
     }
     for (key, value) in [
         (
@@ -236,8 +344,11 @@ pub fn render_user(
 
     let mut objects = Vec::new();
     if action == UserAction::Apply {
-        for route in api_routes(&login, &host, cfg) {
-            objects.extend(web::publish(&route, &cfg.publisher, &cfg.namespace));
+        for route in api_routes(&login, &host, cfg)
+            .iter()
+            .chain(static_route.iter())
+        {
+            objects.extend(web::publish(route, &cfg.publisher, &cfg.namespace));
         }
     }
     let job = job_name(&name, action);
@@ -276,6 +387,124 @@ fn api_routes(login: &str, host: &str, cfg: &Config) -> Vec<WebRoute> {
         route("apihost-api", "/api/v1", "/api/v1/".to_owned()),
         route("apihost-my-api", "/api/my", format!("/api/v1/web/{login}/")),
     ]
+}
+
+/// The user's static site: `/` of `<namespace>.<apihost>` → `/<web bucket>/…` of the static
+/// web server (the original's `<ns>-static-ingress`, `-route` on OpenShift).
+fn static_route_of(login: &str, host: &str, bucket: &str, cfg: &Config) -> WebRoute {
+    let suffix = match cfg.publisher {
+        Publisher::OpenshiftRoute => "route",
+        _ => "ingress",
+    };
+    WebRoute {
+        name: format!("{login}-static-{suffix}"),
+        host: Some(host.to_owned()),
+        path: "/".to_owned(),
+        target: Target::Prefix(format!("/{bucket}")),
+        service: "nuvolaris-static-svc".to_owned(),
+        port: crate::components::static_content::PORT,
+        route_backend: None,
+        tls_secret: cfg.tls.then(|| format!("{login}-crt")),
+        timeout_seconds: crate::components::object_store::TIMEOUT_SECONDS,
+    }
+}
+
+/// A quota in MB, or `None` for `auto` (or unset).
+fn quota_mb(section: &str, quota: Option<&str>) -> Result<Option<u64>, UserError> {
+    match quota
+        .map(str::trim)
+        .filter(|q| !q.is_empty() && *q != "auto")
+    {
+        None => Ok(None),
+        Some(q) => q.parse::<u64>().map(Some).map_err(|_| {
+            UserError::Invalid(format!(
+                "spec.{section}.quota is neither auto nor a number of MB"
+            ))
+        }),
+    }
+}
+
+/// The `S3_*` keys of the `login` answer (the original's), for the user's account.
+fn s3_metadata(
+    cfg: &Config,
+    store: &ObjectStore,
+    login: &str,
+    user: &UserBuckets,
+) -> Vec<(String, Secret)> {
+    let scheme = cfg.apihost.scheme();
+    let mut out = vec![
+        ("S3_PROVIDER".to_owned(), store.provider.name().to_owned()),
+        ("S3_HOST".to_owned(), store.host.clone()),
+        ("S3_PORT".to_owned(), S3_PORT.to_string()),
+        ("S3_ACCESS_KEY".to_owned(), login.to_owned()),
+        (
+            "S3_SECRET_KEY".to_owned(),
+            user.secret_key.expose().to_owned(),
+        ),
+    ];
+    // as the installation's `s3_api_url`: on kind the CLI maps the S3 port to localhost
+    let api_url = if cfg.flavour == Flavour::Kind {
+        Some(format!("http://localhost:{S3_PORT}"))
+    } else {
+        cfg.minio
+            .routes
+            .s3
+            .as_ref()
+            .map(|h| format!("{scheme}://{h}"))
+    };
+    out.extend(api_url.map(|u| ("S3_API_URL".to_owned(), u)));
+    out.extend(
+        cfg.minio
+            .routes
+            .console
+            .as_ref()
+            .map(|h| ("S3_CONSOLE_URL".to_owned(), format!("{scheme}://{h}"))),
+    );
+    out.extend(user.data.clone().map(|b| ("S3_BUCKET_DATA".to_owned(), b)));
+    out.extend(
+        user.route
+            .clone()
+            .map(|b| ("S3_BUCKET_STATIC".to_owned(), b)),
+    );
+    out.into_iter().map(|(k, v)| (k, Secret::new(v))).collect()
+}
+
+/// The `POSTGRES_*` keys of the `login` answer.
+fn postgres_metadata(cfg: &Config, login: &str, user: &UserDatabase) -> Vec<(String, Secret)> {
+    let host = format!("{}.{}.svc.cluster.local", cfg.postgres.host, cfg.namespace);
+    let role = user_stores::postgres_names(login).0;
+    let url = format!(
+        "postgresql://{}:{}@{host}:{}/{}",
+        url_userinfo(&role),
+        url_userinfo(user.password.expose()),
+        cfg.postgres.port,
+        url_userinfo(&user.database)
+    );
+    [
+        ("POSTGRES_HOST", host.clone()),
+        ("POSTGRES_PORT", cfg.postgres.port.to_string()),
+        ("POSTGRES_DATABASE", user.database.clone()),
+        ("POSTGRES_USERNAME", role),
+        ("POSTGRES_PASSWORD", user.password.expose().to_owned()),
+        ("POSTGRES_URL", url),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), Secret::new(v)))
+    .collect()
+}
+
+/// `MONGODB_URL` of the `login` answer: FerretDB with PLAIN authentication as the user's role.
+fn mongodb_metadata(cfg: &Config, login: &str, user: &UserDatabase) -> Vec<(String, Secret)> {
+    let (role, database) = user_stores::ferretdb_names(login, &user.database);
+    let url = format!(
+        "mongodb://{}:{}@nuvolaris-mongodb-0.nuvolaris-mongodb-svc.{}.svc.cluster.local:{}/{}?connectTimeoutMS=60000&authMechanism=PLAIN",
+        url_userinfo(&role),
+        url_userinfo(user.password.expose()),
+        cfg.namespace,
+        crate::config::mongodb::PORT,
+        url_userinfo(&database)
+    );
+    vec![("MONGODB_URL".to_owned(), Secret::new(url))]
 }
 
 /// The Job `job` and its generated Secret `<job>-auth-<hash>` (the kustomize secret generator:

@@ -1,0 +1,503 @@
+//! The per-user steps of `setup user` in the object store and the databases: MinIO (account,
+//! data and web buckets, quotas, anonymous read of the web bucket, a policy confining the
+//! account to its buckets), PostgreSQL (role, database, schema) and FerretDB (its PostgreSQL
+//! role and its schema in FerretDB's database). Each store is an `Option` of [`super::UserSetupConfig`]: `None` when the
+//! installation does not have it; inside, `user: None` when the user has it off.
+//!
+//! A store the user switches off loses the user's access, not its data: the MinIO account and
+//! its policy are removed (the buckets stay), the PostgreSQL roles can no longer log in (the
+//! databases stay). Deleting the WhiskUser removes everything, buckets and databases included,
+//! like the original's `mc rb --force` and `DROP DATABASE`.
+
+use super::minio_admin::MinioAdmin;
+use super::object_store::{INDEX_KEY, Probe, index_page, is_key_refused, is_transport, wait_for};
+use super::postgres::{PgServer, address, name};
+use super::s3::{S3Client, S3Credentials, policy};
+use super::{Env, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupStep};
+
+/// The user's side of the object store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserBuckets {
+    /// The account's secret key (`spec.object-storage.password`); its access key is the login.
+    pub secret_key: Secret,
+    /// The data bucket, when on.
+    pub data: Option<String>,
+    /// The web bucket (anonymous read, `index.html`), when on.
+    pub route: Option<String>,
+    /// Hard quota of each bucket in MB; `None` is no quota (`auto`).
+    pub quota_mb: Option<u64>,
+}
+
+/// The installation's MinIO, signed as its root user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserObjectStore {
+    pub url: String,
+    pub root: S3Credentials,
+    pub user: Option<UserBuckets>,
+}
+
+/// The user's database: its name and the password of the user's role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserDatabase {
+    pub database: String,
+    pub password: Secret,
+}
+
+/// A PostgreSQL server (the Postgres component's, or the one FerretDB stores into).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPostgres {
+    pub server: PgServer,
+    pub user: Option<UserDatabase>,
+    /// Extensions created in the user's database (Postgres only; the original's `vector`).
+    pub extensions: Vec<String>,
+    /// FerretDB only: the PostgreSQL database FerretDB stores into (each MongoDB database is a
+    /// schema of it).
+    pub ferretdb_database: String,
+}
+
+/// The names of the user's Postgres entries: role `<login>`, schema `<login>_schema`.
+pub fn postgres_names(login: &str) -> (String, String) {
+    (login.to_owned(), format!("{login}_schema"))
+}
+
+/// The names of the user's FerretDB entries (the original's): role `<login>_ferretdb`,
+/// MongoDB database `<database>_ferretdb`, which FerretDB keeps as a schema of that name.
+pub fn ferretdb_names(login: &str, database: &str) -> (String, String) {
+    (format!("{login}_ferretdb"), format!("{database}_ferretdb"))
+}
+
+/// The canned policy of the user's account.
+pub fn policy_name(login: &str) -> String {
+    format!("{login}_rw_policy")
+}
+
+// ---- the Job environment --------------------------------------------------------------------
+
+pub(super) fn write_env(
+    mut env: SetupEnv<SetupStep>,
+    store: Option<&UserObjectStore>,
+    postgres: Option<&UserPostgres>,
+    mongodb: Option<&UserPostgres>,
+) -> SetupEnv<SetupStep> {
+    if let Some(store) = store {
+        env = env
+            .value("MINIO_URL", &store.url)
+            .value("MINIO_ROOT_USER", &store.root.access_key)
+            .secret("MINIO_ROOT_PASSWORD", &store.root.secret_key);
+        if let Some(user) = &store.user {
+            env = env.secret("USER_S3_SECRET_KEY", &user.secret_key);
+            if let Some(bucket) = &user.data {
+                env = env.value("USER_S3_DATA_BUCKET", bucket);
+            }
+            if let Some(bucket) = &user.route {
+                env = env.value("USER_S3_ROUTE_BUCKET", bucket);
+            }
+            if let Some(mb) = user.quota_mb {
+                env = env.value("USER_S3_QUOTA_MB", mb);
+            }
+        }
+    }
+    // one superuser password for both: FerretDB stores into the Postgres component's server
+    if let Some(pg) = postgres.or(mongodb) {
+        env = env.secret("POSTGRES_SUPERUSER_PASSWORD", &pg.server.password);
+    }
+    for (pg, addr, database, password) in [
+        (
+            postgres,
+            "POSTGRES_ADDR",
+            "USER_POSTGRES_DATABASE",
+            "USER_POSTGRES_PASSWORD",
+        ),
+        (
+            mongodb,
+            "FERRETDB_POSTGRES_ADDR",
+            "USER_MONGODB_DATABASE",
+            "USER_MONGODB_PASSWORD",
+        ),
+    ] {
+        let Some(pg) = pg else { continue };
+        env = env.value(addr, &pg.server.address);
+        if let Some(user) = &pg.user {
+            env = env
+                .value(database, &user.database)
+                .secret(password, &user.password);
+        }
+    }
+    if let Some(pg) = mongodb {
+        env = env.value("FERRETDB_DATABASE", &pg.ferretdb_database);
+    }
+    if let Some(pg) = postgres.filter(|pg| !pg.extensions.is_empty()) {
+        env = env.value("USER_POSTGRES_EXTENSIONS", pg.extensions.join(","));
+    }
+    env
+}
+
+type Stores = (
+    Option<UserObjectStore>,
+    Option<UserPostgres>,
+    Option<UserPostgres>,
+);
+
+pub(super) fn read_env<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    login: &str,
+    timeout: std::time::Duration,
+) -> Result<Stores, SetupError> {
+    let store = match env.opt("MINIO_URL") {
+        None => None,
+        Some(url) => {
+            S3Client::anonymous(&url, timeout).map_err(|e| SetupError::InvalidEnv {
+                name: "MINIO_URL",
+                reason: e.to_string(),
+            })?;
+            let user = match env.opt("USER_S3_SECRET_KEY") {
+                None => None,
+                Some(key) => Some(UserBuckets {
+                    secret_key: Secret::new(key),
+                    data: env.opt("USER_S3_DATA_BUCKET"),
+                    route: env.opt("USER_S3_ROUTE_BUCKET"),
+                    quota_mb: match env.opt("USER_S3_QUOTA_MB") {
+                        None => None,
+                        Some(v) => Some(v.parse().map_err(|_| SetupError::InvalidEnv {
+                            name: "USER_S3_QUOTA_MB",
+                            reason: "expected a number of MB".into(),
+                        })?),
+                    },
+                }),
+            };
+            Some(UserObjectStore {
+                url,
+                root: S3Credentials::new(
+                    env.required("MINIO_ROOT_USER")?,
+                    env.secret("MINIO_ROOT_PASSWORD")?,
+                ),
+                user,
+            })
+        }
+    };
+    let pg = |addr: &'static str, database: &'static str, password: &'static str| {
+        if env.opt(addr).is_none() {
+            return Ok::<_, SetupError>(None);
+        }
+        let server = PgServer {
+            address: address(env, addr, "")?,
+            superuser: "postgres".to_owned(),
+            password: env.secret("POSTGRES_SUPERUSER_PASSWORD")?,
+            timeout,
+        };
+        let user = match env.opt(password) {
+            None => None,
+            Some(secret) => Some(UserDatabase {
+                database: name(env, database, login)?,
+                password: Secret::new(secret),
+            }),
+        };
+        Ok(Some(UserPostgres {
+            server,
+            user,
+            extensions: Vec::new(),
+            ferretdb_database: String::new(),
+        }))
+    };
+    let mut postgres = pg(
+        "POSTGRES_ADDR",
+        "USER_POSTGRES_DATABASE",
+        "USER_POSTGRES_PASSWORD",
+    )?;
+    if let Some(pg) = postgres.as_mut() {
+        pg.extensions = env
+            .opt("USER_POSTGRES_EXTENSIONS")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
+    let mut mongodb = pg(
+        "FERRETDB_POSTGRES_ADDR",
+        "USER_MONGODB_DATABASE",
+        "USER_MONGODB_PASSWORD",
+    )?;
+    if let Some(pg) = mongodb.as_mut() {
+        pg.ferretdb_database = name(env, "FERRETDB_DATABASE", "ferretdb")?;
+    }
+    Ok((store, postgres, mongodb))
+}
+
+// ---- MinIO ----------------------------------------------------------------------------------
+
+async fn minio_admin(
+    store: &UserObjectStore,
+    cfg: &super::UserSetupConfig,
+) -> Result<(S3Client, MinioAdmin), SetupError> {
+    let root = S3Client::new(&store.url, store.root.clone(), cfg.timeout)?;
+    let admin = MinioAdmin::new(root.clone())?;
+    wait_for("minio", &store.url, cfg.wait, || async {
+        match admin.s3().list_buckets().await {
+            Ok(_) => Ok(Probe::Ready),
+            Err(e) if is_transport(&e) || is_key_refused(&e) => Ok(Probe::NotYet(e.to_string())),
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    Ok((root, admin))
+}
+
+/// The user's account, buckets, quotas and policy; with the user's storage off, no account.
+pub(super) async fn apply_minio(
+    store: &UserObjectStore,
+    cfg: &super::UserSetupConfig,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    let (root, admin) = minio_admin(store, cfg).await?;
+    let login = &cfg.login;
+    let policy_name = policy_name(login);
+    let Some(user) = &store.user else {
+        let removed = admin.remove_user(login).await?;
+        report.record(format!("minio user {login}"), deleted(removed));
+        let removed = admin.remove_canned_policy(&policy_name).await?;
+        report.record(format!("policy {policy_name}"), deleted(removed));
+        return Ok(());
+    };
+    let quota = user.quota_mb.map(|mb| mb * 1024 * 1024);
+    let mut buckets: Vec<&str> = Vec::new();
+    for bucket in user.data.iter().chain(user.route.iter()) {
+        let outcome = root.ensure_bucket(bucket).await?;
+        report.record(format!("bucket {bucket}"), outcome);
+        let outcome = if admin.bucket_quota(bucket).await? == quota {
+            Outcome::Unchanged
+        } else {
+            admin.set_bucket_quota(bucket, quota).await?;
+            Outcome::Updated
+        };
+        report.record(format!("quota of {bucket}"), outcome);
+        buckets.push(bucket);
+    }
+    if let Some(web) = &user.route {
+        let outcome = root
+            .ensure_bucket_policy(web, &policy::anonymous_read(web))
+            .await?;
+        report.record(format!("anonymous download of {web}"), outcome);
+        let outcome = root
+            .ensure_object(
+                web,
+                INDEX_KEY,
+                index_page()?.as_bytes().to_vec(),
+                "text/html",
+            )
+            .await?;
+        report.record(format!("object {web}/{INDEX_KEY}"), outcome);
+    }
+
+    let account = S3Credentials::new(login.clone(), user.secret_key.clone());
+    let outcome = match admin.user_info(login).await? {
+        None => Outcome::Created,
+        Some(info) if !info.enabled => Outcome::Updated,
+        Some(_) => match root.with_credentials(account.clone()).list_buckets().await {
+            // AccessDenied: authenticated, not allowed: the key is the current one
+            Ok(_) => Outcome::Unchanged,
+            Err(SetupError::S3 { code, .. }) if code == "AccessDenied" => Outcome::Unchanged,
+            Err(e) if is_key_refused(&e) => Outcome::Updated,
+            Err(e) => return Err(e),
+        },
+    };
+    if outcome != Outcome::Unchanged {
+        admin.set_user(login, &user.secret_key, true).await?;
+    }
+    report.record(format!("minio user {login}"), outcome);
+
+    // An account without buckets gets a policy on none (the policy API refuses an empty
+    // resource list, so a name that cannot be a bucket stands in).
+    let resources: Vec<&str> = if buckets.is_empty() {
+        vec!["-none-"]
+    } else {
+        buckets.clone()
+    };
+    let wanted = policy::read_write(&resources);
+    let outcome = match admin.canned_policy(&policy_name).await? {
+        None => Outcome::Created,
+        Some(current) if policy::normalized(&current) == policy::normalized(&wanted) => {
+            Outcome::Unchanged
+        }
+        Some(_) => Outcome::Updated,
+    };
+    if outcome != Outcome::Unchanged {
+        admin.add_canned_policy(&policy_name, &wanted).await?;
+    }
+    report.record(format!("policy {policy_name}"), outcome);
+    let attached = admin
+        .user_info(login)
+        .await?
+        .is_some_and(|info| info.policies.contains(&policy_name));
+    let outcome = if attached {
+        Outcome::Unchanged
+    } else {
+        admin.attach_policies(login, &[&policy_name]).await?;
+        Outcome::Created
+    };
+    report.record(format!("policy {policy_name} of user {login}"), outcome);
+    Ok(())
+}
+
+/// The buckets (with their objects), the account and its policy.
+pub(super) async fn delete_minio(
+    store: &UserObjectStore,
+    cfg: &super::UserSetupConfig,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    let (root, admin) = minio_admin(store, cfg).await?;
+    if let Some(user) = &store.user {
+        for bucket in user.data.iter().chain(user.route.iter()) {
+            let removed = root.delete_bucket(bucket, true).await?;
+            report.record(format!("bucket {bucket}"), deleted(removed));
+        }
+    }
+    let removed = admin.remove_user(&cfg.login).await?;
+    report.record(format!("minio user {}", cfg.login), deleted(removed));
+    let name = policy_name(&cfg.login);
+    let removed = admin.remove_canned_policy(&name).await?;
+    report.record(format!("policy {name}"), deleted(removed));
+    Ok(())
+}
+
+fn deleted(removed: bool) -> Outcome {
+    if removed {
+        Outcome::Deleted
+    } else {
+        Outcome::Unchanged
+    }
+}
+
+// ---- PostgreSQL and FerretDB ----------------------------------------------------------------
+
+/// Which of the two PostgreSQL-backed stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PgStore {
+    Postgres,
+    Ferretdb,
+}
+
+impl PgStore {
+    fn role(self, login: &str) -> String {
+        match self {
+            PgStore::Postgres => postgres_names(login).0,
+            PgStore::Ferretdb => ferretdb_names(login, "").0,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            PgStore::Postgres => "postgres",
+            PgStore::Ferretdb => "ferretdb",
+        }
+    }
+}
+
+/// Postgres: role `<login>`, the database it owns, the schema `<login>_schema` first on the
+/// search_path, the extensions. FerretDB: role `<login>_ferretdb`, CONNECT on FerretDB's
+/// database, the schema `<database>_ferretdb` (the user's MongoDB database) owned by the role.
+/// With the store off for the user, its role can no longer log in.
+pub(super) async fn apply_pg(
+    kind: PgStore,
+    pg: &UserPostgres,
+    cfg: &super::UserSetupConfig,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    let admin = pg.server.admin("postgres", cfg.wait).await?;
+    let label = kind.label();
+    let role = kind.role(&cfg.login);
+    let Some(user) = &pg.user else {
+        let outcome = admin.disable_login(&role).await?;
+        report.record(format!("{label} role {role}"), outcome);
+        return Ok(());
+    };
+    match kind {
+        PgStore::Postgres => {
+            let database = &user.database;
+            let (role_outcome, database_outcome) = admin
+                .ensure_role_then_database(&pg.server, &role, &user.password, database)
+                .await?;
+            report.record(format!("{label} role {role}"), role_outcome);
+            report.record(format!("{label} database {database}"), database_outcome);
+            let in_database = pg.server.admin(database, pg.server.timeout).await?;
+            let schema = postgres_names(&cfg.login).1;
+            let outcome = in_database.ensure_schema(&schema, &role).await?;
+            report.record(format!("{label} schema {schema}"), outcome);
+            let outcome = in_database.ensure_search_path(&[&schema, "public"]).await?;
+            report.record(format!("{label} search_path of {database}"), outcome);
+            for extension in &pg.extensions {
+                let outcome = in_database.ensure_extension(extension, None).await?;
+                report.record(
+                    format!("{label} extension {extension} in {database}"),
+                    outcome,
+                );
+            }
+        }
+        PgStore::Ferretdb => {
+            let shared = &pg.ferretdb_database;
+            // the role logs in to FerretDB's database: CONNECT first, then the password check
+            let grant = admin
+                .ensure_database_grant(shared, &role, &["CONNECT"])
+                .await;
+            let role_outcome = admin
+                .ensure_role(&pg.server, &role, &user.password, shared)
+                .await?;
+            let grant = match grant {
+                Ok(outcome) if role_outcome != Outcome::Created => outcome,
+                // the role did not exist yet: grant now
+                _ => {
+                    admin
+                        .ensure_database_grant(shared, &role, &["CONNECT"])
+                        .await?
+                }
+            };
+            report.record(format!("{label} role {role}"), role_outcome);
+            report.record(format!("{label} connect on {shared} to {role}"), grant);
+            let in_shared = pg.server.admin(shared, pg.server.timeout).await?;
+            let schema = ferretdb_names(&cfg.login, &user.database).1;
+            let outcome = in_shared.ensure_schema(&schema, &role).await?;
+            report.record(format!("{label} schema {schema}"), outcome);
+        }
+    }
+    Ok(())
+}
+
+/// Postgres: the user's database and role. FerretDB: the user's schema and role.
+pub(super) async fn delete_pg(
+    kind: PgStore,
+    pg: &UserPostgres,
+    cfg: &super::UserSetupConfig,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    let label = kind.label();
+    let role = kind.role(&cfg.login);
+    let admin = match kind {
+        PgStore::Postgres => {
+            let admin = pg.server.admin("postgres", cfg.wait).await?;
+            if let Some(user) = &pg.user {
+                let removed = admin.drop_database(&user.database).await?;
+                report.record(
+                    format!("{label} database {}", user.database),
+                    deleted(removed),
+                );
+            }
+            admin
+        }
+        PgStore::Ferretdb => {
+            // DROP OWNED BY runs where the role's grants are: FerretDB's database
+            let admin = pg.server.admin(&pg.ferretdb_database, cfg.wait).await?;
+            if let Some(user) = &pg.user {
+                let schema = ferretdb_names(&cfg.login, &user.database).1;
+                let removed = admin.drop_schema(&schema).await?;
+                report.record(format!("{label} schema {schema}"), deleted(removed));
+            }
+            admin
+        }
+    };
+    let removed = admin.drop_role(&role).await?;
+    report.record(format!("{label} role {role}"), deleted(removed));
+    Ok(())
+}
