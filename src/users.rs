@@ -7,8 +7,11 @@
 //!   Ingresses, OpenShift Routes): `<ns>-apihost-api-ingress` (`/api/v1` → the controller) and
 //!   `<ns>-apihost-my-api-ingress` (`/api/my` → `/api/v1/web/<ns>/`), `-route` on OpenShift,
 //!   the original's names;
+//! - with `components.static` and the user's web bucket, its static site `<ns>-static-ingress`
+//!   (`/` of `<namespace>.<apihost>` → `/<web bucket>/` of the static web server);
 //! - the Job `<name>-user-setup` running `nuvolaris-operator setup user` (see
-//!   `setup::UserSetupConfig`): CouchDB subject, Redis ACL user, metadata document. Its secret
+//!   `setup::UserSetupConfig`): CouchDB subject, Redis ACL user, MinIO account and buckets,
+//!   Postgres and FerretDB roles and databases, metadata document. Its secret
 //!   values (the user's passwords and auth, the stores' admin passwords) are in the generated
 //!   Secret `<name>-user-setup-auth-<hash>`; a changed value changes that name, so the Job is
 //!   re-created and re-run.
@@ -282,7 +285,9 @@ pub fn render_user(
                     .database
                     .clone()
                     .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| login.clone());
+                    .unwrap_or_else(|| login.clone())
+                    // the original's unquoted names folded to lower case (the quota checker's too)
+                    .to_lowercase();
                 if database.len() > 50 {
                     return Err(UserError::Invalid(format!(
                         "spec.{key}.database has more than 50 characters"
@@ -532,4 +537,107 @@ fn setup_job(
         .resource_object("job", &object)
         .build()
         .map_err(|e| UserError::Defect(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::components::test_support::config;
+
+    fn user(spec: Value) -> WhiskUser {
+        serde_json::from_value(json!({
+            "apiVersion": "nuvolaris.org/v1", "kind": "WhiskUser",
+            "metadata": {"name": "devel", "namespace": "nuvolaris"},
+            "spec": spec,
+        }))
+        .expect("a valid WhiskUser")
+    }
+
+    fn spec() -> Value {
+        json!({
+            "email": "devel@example.com", "password": "pw", "namespace": "devel",
+            "auth": format!("c3a47ffa-4742-427d-a16a-c4dd5eb75f03:{}", "k".repeat(64)),
+            "object-storage": {"password": "s3-pw", "quota": "20",
+                "data": {"enabled": true, "bucket": "devel-data"},
+                "route": {"enabled": true, "bucket": "devel-web"}},
+            "postgres": {"enabled": true, "database": "Devel", "password": "pg-pw"},
+            "mongodb": {"enabled": true, "database": "devel", "password": "mg-pw"},
+        })
+    }
+
+    #[test]
+    fn stores_static_site_and_metadata_follow_the_installation() {
+        let cfg = config(json!({
+            "nuvolaris": {"apihost": "api.example.org"},
+            "components": {"minio": true, "static": true, "postgres": true, "mongodb": true},
+        }));
+        let render = render_user(&user(spec()), &cfg, UserAction::Apply).expect("renders");
+        for key in [
+            "storage_user",
+            "storage_data",
+            "storage_route",
+            "static",
+            "postgres",
+            "mongodb",
+        ] {
+            assert_eq!(render.stores[key], StoreState::Wanted, "{key}");
+        }
+        assert!(
+            render
+                .objects
+                .iter()
+                .any(|o| o["metadata"]["name"] == "devel-static-ingress"),
+            "the user's static site"
+        );
+        let secret = render
+            .objects
+            .iter()
+            .find(|o| o["kind"] == "Secret")
+            .expect("the Job's Secret");
+        let keys: Vec<&str> = secret["data"]
+            .as_object()
+            .expect("data")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for key in [
+            "USER_S3_SECRET_KEY",
+            "USER_POSTGRES_PASSWORD",
+            "USER_MONGODB_PASSWORD",
+            "NUVOLARIS_METADATA_S3_SECRET_KEY",
+            "NUVOLARIS_METADATA_POSTGRES_URL",
+            "NUVOLARIS_METADATA_MONGODB_URL",
+            "NUVOLARIS_METADATA_STATIC_CONTENT_URL",
+        ] {
+            assert!(keys.contains(&key), "{key} in {keys:?}");
+        }
+        let job = serde_json::to_string(
+            render
+                .objects
+                .iter()
+                .find(|o| o["kind"] == "Job")
+                .expect("the Job"),
+        )
+        .expect("json");
+        assert!(
+            job.contains("USER_S3_QUOTA_MB") && job.contains("\"devel\""),
+            "{job}"
+        );
+        for secret in ["s3-pw", "pg-pw", "mg-pw"] {
+            assert!(!job.contains(secret), "{secret} in the Job");
+        }
+
+        // a store the installation lacks is off; a bad quota is the user's to fix
+        let bare = config(json!({"nuvolaris": {"apihost": "api.example.org"}}));
+        let render = render_user(&user(spec()), &bare, UserAction::Apply).expect("renders");
+        assert_eq!(render.stores["storage_user"], StoreState::Off);
+        let mut bad = spec();
+        bad["object-storage"]["quota"] = json!("lots");
+        assert!(matches!(
+            render_user(&user(bad), &cfg, UserAction::Apply),
+            Err(UserError::Invalid(_))
+        ));
+    }
 }
