@@ -11,7 +11,8 @@
 //!   (`/` of `<namespace>.<apihost>` → `/<web bucket>/` of the static web server);
 //! - the Job `<name>-user-setup` running `nuvolaris-operator setup user` (see
 //!   `setup::UserSetupConfig`): CouchDB subject, Redis ACL user, MinIO account and buckets,
-//!   Postgres and FerretDB roles and databases, metadata document. Its secret
+//!   Postgres and FerretDB roles and databases, Milvus user, database and role, metadata
+//!   document. Its secret
 //!   values (the user's passwords and auth, the stores' admin passwords) are in the generated
 //!   Secret `<name>-user-setup-auth-<hash>`; a changed value changes that name, so the Job is
 //!   re-created and re-run.
@@ -35,7 +36,9 @@ use crate::kustomize::Kustomization;
 use crate::secret::Secret;
 use crate::setup::postgres::PgServer;
 use crate::setup::s3::S3Credentials;
-use crate::setup::user_stores::{self, UserBuckets, UserDatabase, UserObjectStore, UserPostgres};
+use crate::setup::user_stores::{
+    self, UserBuckets, UserDatabase, UserMilvus, UserObjectStore, UserPostgres,
+};
 use crate::setup::{SetupSettings, UserAction, UserRedisTarget, UserSetupConfig, split_auth};
 
 /// The value of the component label on a user's children.
@@ -323,8 +326,58 @@ pub fn render_user(
             _ => setup.mongodb = Some(target),
         }
     }
-    if spec.milvus.as_ref().is_some_and(|d| d.enabled) && cfg.enabled(ComponentId::Milvus) {
-        stores.insert("milvus", StoreState::NotBuilt);
+    if cfg.enabled(ComponentId::Milvus) {
+        use crate::config::milvus::{NAME, PORT};
+        let section = spec.milvus.as_ref().filter(|d| d.enabled || deleting);
+        let user = match section {
+            None => None,
+            Some(d) => {
+                let password = d
+                    .password
+                    .clone()
+                    .filter(|p| !p.is_empty())
+                    .or_else(|| deleting.then(|| "unused-on-delete".to_owned()))
+                    .ok_or_else(|| {
+                        UserError::Invalid(
+                            "spec.milvus.password is required when milvus is enabled".into(),
+                        )
+                    })?;
+                // Milvus names are letters, digits and underscores
+                let database = d
+                    .database
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| login.replace('-', "_"));
+                Some(UserDatabase {
+                    database,
+                    password: Secret::new(password),
+                })
+            }
+        };
+        if let Some(user) = &user {
+            stores.insert("milvus", StoreState::Wanted);
+            metadata.extend(
+                [
+                    (
+                        "MILVUS_HOST",
+                        format!("{NAME}.{}.svc.cluster.local", cfg.namespace),
+                    ),
+                    ("MILVUS_PORT", PORT.to_string()),
+                    (
+                        "MILVUS_TOKEN",
+                        format!("{login}:{}", user.password.expose()),
+                    ),
+                    ("MILVUS_DB_NAME", user.database.clone()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), Secret::new(v))),
+            );
+        }
+        setup.milvus = Some(UserMilvus {
+            url: format!("http://{NAME}:{PORT}"),
+            root_password: cfg.milvus.root_password.clone(),
+            user,
+        });
     }
     for (key, value) in [
         (
@@ -564,6 +617,7 @@ mod tests {
                 "route": {"enabled": true, "bucket": "devel-web"}},
             "postgres": {"enabled": true, "database": "Devel", "password": "pg-pw"},
             "mongodb": {"enabled": true, "database": "devel", "password": "mg-pw"},
+            "milvus": {"enabled": true, "database": "devel", "password": "mv-pw"},
         })
     }
 
@@ -571,7 +625,8 @@ mod tests {
     fn stores_static_site_and_metadata_follow_the_installation() {
         let cfg = config(json!({
             "nuvolaris": {"apihost": "api.example.org"},
-            "components": {"minio": true, "static": true, "postgres": true, "mongodb": true},
+            "components": {"minio": true, "static": true, "postgres": true, "mongodb": true,
+                           "milvus": true},
         }));
         let render = render_user(&user(spec()), &cfg, UserAction::Apply).expect("renders");
         for key in [
@@ -610,6 +665,8 @@ mod tests {
             "NUVOLARIS_METADATA_POSTGRES_URL",
             "NUVOLARIS_METADATA_MONGODB_URL",
             "NUVOLARIS_METADATA_STATIC_CONTENT_URL",
+            "NUVOLARIS_METADATA_MILVUS_TOKEN",
+            "USER_MILVUS_PASSWORD",
         ] {
             assert!(keys.contains(&key), "{key} in {keys:?}");
         }
@@ -625,7 +682,7 @@ mod tests {
             job.contains("USER_S3_QUOTA_MB") && job.contains("\"devel\""),
             "{job}"
         );
-        for secret in ["s3-pw", "pg-pw", "mg-pw"] {
+        for secret in ["s3-pw", "pg-pw", "mg-pw", "mv-pw"] {
             assert!(!job.contains(secret), "{secret} in the Job");
         }
 

@@ -1,6 +1,7 @@
 //! `setup user`'s per-store steps against real servers (tools/testdeps): MinIO (account,
 //! buckets, quotas, anonymous read of the web bucket, the confining policy), PostgreSQL (role,
-//! database, schema) and FerretDB's PostgreSQL (role, schema). Create, a second run that changes
+//! database, schema) and FerretDB's PostgreSQL (role, schema); Milvus against the REST stand-in
+//! of `support::milvus_standin` (no real Milvus with users runs here). Create, a second run that changes
 //! nothing, changes, a store switched off, two users kept apart, delete. Effects are checked
 //! with signed S3 requests, `mc` and `psql`, not with the code under test. Timings are printed.
 
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use nuvolaris_operator::setup::postgres::PgServer;
 use nuvolaris_operator::setup::s3::S3Credentials as OpS3Credentials;
 use nuvolaris_operator::setup::user_stores::{
-    UserBuckets, UserDatabase, UserObjectStore, UserPostgres,
+    UserBuckets, UserDatabase, UserMilvus, UserObjectStore, UserPostgres,
 };
 use nuvolaris_operator::setup::{Outcome, Secret, UserAction, UserSetupConfig, run_user_setup};
 use support::servers::s3::{self, S3Credentials};
@@ -393,4 +394,102 @@ async fn postgres_and_ferretdb_databases_per_user() {
             .expect("bobby"),
         "1"
     );
+}
+
+fn with_milvus(mut cfg: UserSetupConfig, url: &str, password: &str) -> UserSetupConfig {
+    let login = cfg.login.clone();
+    cfg.milvus = Some(UserMilvus {
+        url: url.to_owned(),
+        root_password: Secret::new(support::milvus_standin::ROOT_PASSWORD),
+        user: Some(UserDatabase {
+            database: format!("{login}_db"),
+            password: Secret::new(password),
+        }),
+    });
+    cfg
+}
+
+#[tokio::test]
+async fn milvus_user_database_and_role_per_user() {
+    let db = PouchDb::start();
+    prepare(&db);
+    let (url, model) = support::milvus_standin::stand_in().await;
+
+    let alice = with_milvus(base(&db, "alice", 'a'), &url, "alice-mv-1");
+    let report = run_user_setup(alice.clone()).await.expect("create alice");
+    for step in [
+        "milvus user alice",
+        "milvus database alice_db",
+        "milvus role alice_role",
+    ] {
+        assert_eq!(
+            report.outcome_of(step),
+            Some(Outcome::Created),
+            "{step}: {report}"
+        );
+    }
+    let again = run_user_setup(alice.clone()).await.expect("second run");
+    assert!(again.is_unchanged(), "{again}: {:?}", again.steps);
+
+    let bobby = with_milvus(base(&db, "bobby", 'b'), &url, "bobby-mv-1");
+    run_user_setup(bobby.clone()).await.expect("create bobby");
+    {
+        let m = model.lock().unwrap();
+        // each role is admin of its own database only, and held by its own user only
+        let dbs = |role: &str| -> Vec<String> {
+            m.grants[role].iter().map(|(_, db)| db.clone()).collect()
+        };
+        assert!(dbs("alice_role").iter().all(|d| d == "alice_db"));
+        assert!(dbs("bobby_role").iter().all(|d| d == "bobby_db"));
+        assert_eq!(
+            m.user_roles["alice"].iter().collect::<Vec<_>>(),
+            ["alice_role"]
+        );
+        assert_eq!(
+            m.user_roles["bobby"].iter().collect::<Vec<_>>(),
+            ["bobby_role"]
+        );
+    }
+
+    // a new password; then Milvus off: the user goes, database and role stay
+    let changed = with_milvus(base(&db, "alice", 'a'), &url, "alice-mv-2");
+    let report = run_user_setup(changed.clone()).await.expect("change");
+    assert_eq!(
+        report.outcome_of("milvus user alice"),
+        Some(Outcome::Updated)
+    );
+    assert_eq!(model.lock().unwrap().users["alice"], "alice-mv-2");
+    let mut off = changed.clone();
+    off.milvus.as_mut().unwrap().user = None;
+    let report = run_user_setup(off).await.expect("off");
+    assert_eq!(
+        report.outcome_of("milvus user alice"),
+        Some(Outcome::Deleted)
+    );
+    assert!(model.lock().unwrap().databases.contains("alice_db"));
+
+    // delete: its collections, database, role and user go; bobby stays
+    run_user_setup(changed.clone()).await.expect("on again");
+    model
+        .lock()
+        .unwrap()
+        .collections
+        .entry("alice_db".into())
+        .or_default()
+        .insert("docs".into());
+    let mut delete = changed.clone();
+    delete.action = UserAction::Delete;
+    let report = run_user_setup(delete.clone()).await.expect("delete");
+    assert_eq!(
+        report.outcome_of("milvus database alice_db"),
+        Some(Outcome::Deleted)
+    );
+    {
+        let m = model.lock().unwrap();
+        assert!(!m.users.contains_key("alice") && !m.roles.contains("alice_role"));
+        assert!(!m.databases.contains("alice_db"));
+        assert!(m.users.contains_key("bobby") && m.databases.contains("bobby_db"));
+    }
+    let again = run_user_setup(delete).await.expect("again");
+    assert!(again.is_unchanged(), "{again}: {:?}", again.steps);
 }

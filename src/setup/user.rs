@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use super::couchdb::{delete_doc, ensure_doc, overlay, password_hash, subject_doc, wait_ready};
 use super::http::JsonClient;
 use super::redis::{connect_as_default, delete_acl_user, ensure_acl_user, persist_acl};
-use super::user_stores::{self, PgStore, UserObjectStore, UserPostgres};
+use super::user_stores::{self, PgStore, UserMilvus, UserObjectStore, UserPostgres};
 use super::{
     Env, EnvVar, METADATA_ENV_PREFIX, NamespaceAuth, Outcome, Secret, SetupEnv, SetupError,
     SetupReport, SetupSettings, SetupStep, optional, required,
@@ -92,6 +92,18 @@ pub const USER_ENV: &[EnvVar] = &[
     optional("USER_MONGODB_DATABASE", ""),
     EnvVar {
         name: "USER_MONGODB_PASSWORD",
+        secret: true,
+        default: Some(""),
+    },
+    optional("MILVUS_URL", ""),
+    EnvVar {
+        name: "MILVUS_ROOT_PASSWORD",
+        secret: true,
+        default: Some(""),
+    },
+    optional("USER_MILVUS_DATABASE", ""),
+    EnvVar {
+        name: "USER_MILVUS_PASSWORD",
         secret: true,
         default: Some(""),
     },
@@ -162,6 +174,9 @@ pub struct UserRedisTarget {
 /// | `USER_POSTGRES_EXTENSIONS` | none | extensions created in it, comma-separated |
 /// | `FERRETDB_DATABASE` | `ferretdb` | the PostgreSQL database FerretDB stores into |
 /// | `USER_MONGODB_DATABASE` / `USER_MONGODB_PASSWORD` | `<login>` / none (secret) | the user's FerretDB database (`<db>_ferretdb`) and role password; no password: off |
+/// | `MILVUS_URL` | none | the installation's Milvus (REST); unset: it has none |
+/// | `MILVUS_ROOT_PASSWORD` | with `MILVUS_URL` (secret) | Milvus' `root` password |
+/// | `USER_MILVUS_DATABASE` / `USER_MILVUS_PASSWORD` | `<login>` / none (secret) | the user's database and password; no password: Milvus off |
 /// | `USER_QUOTA_<KEY>` | none | `quota` entries of the metadata document |
 /// | `NUVOLARIS_METADATA_<KEY>` | none (secret) | `env` entries of the metadata document |
 /// | `USER_WAIT_SECONDS` | `60` | how long to wait for each store to answer |
@@ -185,6 +200,8 @@ pub struct UserSetupConfig {
     pub postgres: Option<UserPostgres>,
     /// The PostgreSQL FerretDB stores into and the user's MongoDB database.
     pub mongodb: Option<UserPostgres>,
+    /// The installation's Milvus and the user's database.
+    pub milvus: Option<UserMilvus>,
     /// `quota` entries of the metadata document, in this order.
     pub quota: Vec<(String, String)>,
     /// `env` entries of the metadata document, in this order.
@@ -222,6 +239,7 @@ impl UserSetupConfig {
             object_store: None,
             postgres: None,
             mongodb: None,
+            milvus: None,
             quota: Vec::new(),
             metadata: Vec::new(),
             wait: DEFAULT_WAIT,
@@ -296,12 +314,13 @@ impl SetupSettings for UserSetupConfig {
         for (key, value) in &self.metadata {
             env = env.secret(&format!("{METADATA_ENV_PREFIX}{key}"), value);
         }
-        user_stores::write_env(
+        let env = user_stores::write_env(
             env,
             self.object_store.as_ref(),
             self.postgres.as_ref(),
             self.mongodb.as_ref(),
-        )
+        );
+        user_stores::write_milvus_env(env, self.milvus.as_ref())
     }
 
     fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError> {
@@ -372,8 +391,10 @@ impl SetupSettings for UserSetupConfig {
         };
         let timeout = env.seconds("USER_TIMEOUT_SECONDS", DEFAULT_TIMEOUT.as_secs())?;
         let (object_store, postgres, mongodb) = user_stores::read_env(&env, &login, timeout)?;
+        let milvus = user_stores::read_milvus_env(&env, &login)?;
         Ok(UserSetupConfig {
             action,
+            milvus,
             object_store,
             postgres,
             mongodb,
@@ -468,6 +489,9 @@ async fn apply(cfg: &UserSetupConfig) -> Result<SetupReport, SetupError> {
     if let Some(pg) = &cfg.mongodb {
         user_stores::apply_pg(PgStore::Ferretdb, pg, cfg, &mut report).await?;
     }
+    if let Some(milvus) = &cfg.milvus {
+        user_stores::apply_milvus(milvus, cfg, &mut report).await?;
+    }
 
     let users_metadata = format!("{}users_metadata", cfg.db_prefix);
     let outcome = ensure_doc(&db, &users_metadata, &cfg.login, |current| {
@@ -547,6 +571,14 @@ async fn delete(cfg: &UserSetupConfig) -> Result<SetupReport, SetupError> {
                     .map(|()| report.steps.extend(steps.steps)),
             );
         }
+    }
+    if let Some(milvus) = &cfg.milvus {
+        let mut steps = SetupReport::default();
+        keep(
+            user_stores::delete_milvus(milvus, cfg, &mut steps)
+                .await
+                .map(|()| report.steps.extend(steps.steps)),
+        );
     }
     match first_error {
         Some(err) => Err(err),
@@ -642,6 +674,7 @@ mod tests {
         stores.object_store.as_mut().unwrap().user = None;
         stores.postgres.as_mut().unwrap().user = None;
         stores.mongodb.as_mut().unwrap().user = None;
+        stores.milvus.as_mut().unwrap().user = None;
         crate::setup::tests::assert_round_trip(&stores);
         let env = sample().to_env();
         for secret in [
@@ -697,6 +730,14 @@ mod tests {
             }),
             extensions: Vec::new(),
             ferretdb_database: "ferretdb".into(),
+        });
+        cfg.milvus = Some(UserMilvus {
+            url: "http://nuvolaris-milvus:19530".into(),
+            root_password: Secret::new("milvus-root-S3cret"),
+            user: Some(UserDatabase {
+                database: "devel".into(),
+                password: Secret::new("milvus-S3cret"),
+            }),
         });
         cfg
     }

@@ -1,7 +1,7 @@
 //! The per-user steps of `setup user` in the object store and the databases: MinIO (account,
 //! data and web buckets, quotas, anonymous read of the web bucket, a policy confining the
 //! account to its buckets), PostgreSQL (role, database, schema) and FerretDB (its PostgreSQL
-//! role and its schema in FerretDB's database). Each store is an `Option` of [`super::UserSetupConfig`]: `None` when the
+//! role and its schema in FerretDB's database) and Milvus (user, database, role). Each store is an `Option` of [`super::UserSetupConfig`]: `None` when the
 //! installation does not have it; inside, `user: None` when the user has it off.
 //!
 //! A store the user switches off loses the user's access, not its data: the MinIO account and
@@ -9,6 +9,7 @@
 //! databases stay). Deleting the WhiskUser removes everything, buckets and databases included,
 //! like the original's `mc rb --force` and `DROP DATABASE`.
 
+use super::milvus::{MilvusAdmin, ROLE_PRIVILEGES};
 use super::minio_admin::MinioAdmin;
 use super::object_store::{INDEX_KEY, Probe, index_page, is_key_refused, is_transport, wait_for};
 use super::postgres::{PgServer, address, name};
@@ -53,6 +54,19 @@ pub struct UserPostgres {
     /// FerretDB only: the PostgreSQL database FerretDB stores into (each MongoDB database is a
     /// schema of it).
     pub ferretdb_database: String,
+}
+
+/// The installation's Milvus, administered as `root`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserMilvus {
+    pub url: String,
+    pub root_password: Secret,
+    pub user: Option<UserDatabase>,
+}
+
+/// The user's Milvus role (the original's `<login>_role`).
+pub fn milvus_role(login: &str) -> String {
+    format!("{login}_role")
 }
 
 /// The names of the user's Postgres entries: role `<login>`, schema `<login>_schema`.
@@ -130,6 +144,49 @@ pub(super) fn write_env(
         env = env.value("USER_POSTGRES_EXTENSIONS", pg.extensions.join(","));
     }
     env
+}
+
+pub(super) fn write_milvus_env(
+    mut env: SetupEnv<SetupStep>,
+    milvus: Option<&UserMilvus>,
+) -> SetupEnv<SetupStep> {
+    if let Some(milvus) = milvus {
+        env = env
+            .value("MILVUS_URL", &milvus.url)
+            .secret("MILVUS_ROOT_PASSWORD", &milvus.root_password);
+        if let Some(user) = &milvus.user {
+            env = env
+                .value("USER_MILVUS_DATABASE", &user.database)
+                .secret("USER_MILVUS_PASSWORD", &user.password);
+        }
+    }
+    env
+}
+
+pub(super) fn read_milvus_env<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    login: &str,
+) -> Result<Option<UserMilvus>, SetupError> {
+    let Some(url) = env.opt("MILVUS_URL") else {
+        return Ok(None);
+    };
+    if !url.starts_with("http://") || url.contains('@') {
+        return Err(SetupError::InvalidEnv {
+            name: "MILVUS_URL",
+            reason: "expected http://host:port without credentials".into(),
+        });
+    }
+    let user = env
+        .opt("USER_MILVUS_PASSWORD")
+        .map(|password| UserDatabase {
+            database: env.or("USER_MILVUS_DATABASE", login),
+            password: Secret::new(password),
+        });
+    Ok(Some(UserMilvus {
+        url,
+        root_password: env.secret("MILVUS_ROOT_PASSWORD")?,
+        user,
+    }))
 }
 
 type Stores = (
@@ -499,5 +556,67 @@ pub(super) async fn delete_pg(
     };
     let removed = admin.drop_role(&role).await?;
     report.record(format!("{label} role {role}"), deleted(removed));
+    Ok(())
+}
+
+// ---- Milvus ---------------------------------------------------------------------------------
+
+async fn milvus_admin(
+    milvus: &UserMilvus,
+    cfg: &super::UserSetupConfig,
+) -> Result<MilvusAdmin, SetupError> {
+    let admin = MilvusAdmin::new(&milvus.url, "root", &milvus.root_password, cfg.timeout);
+    admin.wait_ready(cfg.wait).await?;
+    Ok(admin)
+}
+
+/// User `<login>`, its database, role `<login>_role` admin of that database, granted to the
+/// user; with Milvus off for the user, no user (the database and role stay).
+pub(super) async fn apply_milvus(
+    milvus: &UserMilvus,
+    cfg: &super::UserSetupConfig,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    let admin = milvus_admin(milvus, cfg).await?;
+    let login = &cfg.login;
+    let Some(user) = &milvus.user else {
+        let removed = admin.drop_user(login).await?;
+        report.record(format!("milvus user {login}"), deleted(removed));
+        return Ok(());
+    };
+    let role = milvus_role(login);
+    let outcome = admin.ensure_user(login, &user.password).await?;
+    report.record(format!("milvus user {login}"), outcome);
+    let outcome = admin.ensure_database(&user.database).await?;
+    report.record(format!("milvus database {}", user.database), outcome);
+    let outcome = admin
+        .ensure_role(&role, &user.database, ROLE_PRIVILEGES)
+        .await?;
+    report.record(format!("milvus role {role}"), outcome);
+    let outcome = admin.ensure_user_role(login, &role).await?;
+    report.record(format!("milvus role {role} of {login}"), outcome);
+    Ok(())
+}
+
+/// The user, its role and its database (with its collections).
+pub(super) async fn delete_milvus(
+    milvus: &UserMilvus,
+    cfg: &super::UserSetupConfig,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    let admin = milvus_admin(milvus, cfg).await?;
+    let login = &cfg.login;
+    let removed = admin.drop_user(login).await?;
+    report.record(format!("milvus user {login}"), deleted(removed));
+    let role = milvus_role(login);
+    let removed = admin.drop_role(&role).await?;
+    report.record(format!("milvus role {role}"), deleted(removed));
+    if let Some(user) = &milvus.user {
+        let removed = admin.drop_database(&user.database).await?;
+        report.record(
+            format!("milvus database {}", user.database),
+            deleted(removed),
+        );
+    }
     Ok(())
 }
