@@ -37,7 +37,7 @@ use crate::secret::Secret;
 use crate::setup::postgres::PgServer;
 use crate::setup::s3::S3Credentials;
 use crate::setup::user_stores::{
-    self, UserBuckets, UserDatabase, UserMilvus, UserObjectStore, UserPostgres,
+    self, ObjectStoreAdmin, UserBuckets, UserDatabase, UserMilvus, UserObjectStore, UserPostgres,
 };
 use crate::setup::{SetupSettings, UserAction, UserRedisTarget, UserSetupConfig, split_auth};
 
@@ -206,56 +206,66 @@ pub fn render_user(
         let data = bucket(&storage.data, format!("{login}-data"));
         let route = bucket(&storage.route, format!("{login}-web"));
         let wanted = data.is_some() || route.is_some();
-        match store.provider {
-            Provider::Seaweedfs if wanted => {
-                for key in ["storage_user", "storage_data", "storage_route"] {
-                    stores.insert(key, StoreState::NotBuilt);
-                }
+        // a delete removes the buckets whatever the password: any value will do
+        let password = storage
+            .password
+            .filter(|p| !p.is_empty())
+            .or_else(|| deleting.then(|| "unused-on-delete".to_owned()));
+        let quota_mb = match (
+            quota_mb("object-storage", storage.quota.as_deref())?,
+            store.provider,
+        ) {
+            // SeaweedFS' buckets always have one (the original's default-bucket-quota)
+            (None, Provider::Seaweedfs) => Some(u64::from(cfg.seaweedfs.bucket_quota_mb)),
+            (quota, _) => quota,
+        };
+        let user = match (wanted, password) {
+            (false, _) => None,
+            (true, None) => {
+                return Err(UserError::Invalid(
+                    "spec.object-storage.password is required when a bucket is enabled".into(),
+                ));
             }
-            Provider::Seaweedfs => {}
-            Provider::Minio => {
-                // a delete removes the buckets whatever the password: any value will do
-                let password = storage
-                    .password
-                    .filter(|p| !p.is_empty())
-                    .or_else(|| deleting.then(|| "unused-on-delete".to_owned()));
-                let user = match (wanted, password) {
-                    (false, _) => None,
-                    (true, None) => {
-                        return Err(UserError::Invalid(
-                            "spec.object-storage.password is required when a bucket is enabled"
-                                .into(),
-                        ));
-                    }
-                    (true, Some(password)) => Some(UserBuckets {
-                        secret_key: Secret::new(password),
-                        data: data.clone(),
-                        route: route.clone(),
-                        quota_mb: quota_mb("object-storage", storage.quota.as_deref())?,
-                    }),
-                };
-                if let Some(user) = &user {
-                    stores.insert("storage_user", StoreState::Wanted);
-                    metadata.extend(s3_metadata(cfg, &store, &login, user));
-                    if data.is_some() {
-                        stores.insert("storage_data", StoreState::Wanted);
-                    }
-                    if let Some(web) = &route {
-                        stores.insert("storage_route", StoreState::Wanted);
-                        if cfg.enabled(ComponentId::Static) {
-                            stores.insert("static", StoreState::Wanted);
-                            metadata.push(("STATIC_CONTENT_URL".into(), Secret::new(url(""))));
-                            static_route = Some(static_route_of(&login, &host, web, cfg));
-                        }
-                    }
+            (true, Some(password)) => Some(UserBuckets {
+                secret_key: Secret::new(password),
+                data: data.clone(),
+                route: route.clone(),
+                quota_mb,
+            }),
+        };
+        if let Some(user) = &user {
+            stores.insert("storage_user", StoreState::Wanted);
+            metadata.extend(s3_metadata(cfg, &store, &login, user));
+            if data.is_some() {
+                stores.insert("storage_data", StoreState::Wanted);
+            }
+            if let Some(web) = &route {
+                stores.insert("storage_route", StoreState::Wanted);
+                if cfg.enabled(ComponentId::Static) {
+                    stores.insert("static", StoreState::Wanted);
+                    metadata.push(("STATIC_CONTENT_URL".into(), Secret::new(url(""))));
+                    static_route = Some(static_route_of(&login, &host, web, cfg));
                 }
-                setup.object_store = Some(UserObjectStore {
-                    url: store.url(),
-                    root: S3Credentials::new(&cfg.minio.root.user, cfg.minio.root.password.clone()),
-                    user,
-                });
             }
         }
+        let admin = match store.provider {
+            Provider::Minio => ObjectStoreAdmin::Minio(S3Credentials::new(
+                &cfg.minio.root.user,
+                cfg.minio.root.password.clone(),
+            )),
+            Provider::Seaweedfs => ObjectStoreAdmin::Seaweedfs {
+                filer_url: format!(
+                    "http://{}:{}",
+                    store.host,
+                    crate::config::seaweedfs::FILER_PORT
+                ),
+            },
+        };
+        setup.object_store = Some(UserObjectStore {
+            url: store.url(),
+            admin,
+            user,
+        });
     }
     let server = |timeout| PgServer {
         address: format!("{}:{}", cfg.postgres.host, cfg.postgres.port),
@@ -490,6 +500,10 @@ fn s3_metadata(
     user: &UserBuckets,
 ) -> Vec<(String, Secret)> {
     let scheme = cfg.apihost.scheme();
+    let routes = match store.provider {
+        Provider::Minio => &cfg.minio.routes,
+        Provider::Seaweedfs => &cfg.seaweedfs.routes,
+    };
     let mut out = vec![
         ("S3_PROVIDER".to_owned(), store.provider.name().to_owned()),
         ("S3_HOST".to_owned(), store.host.clone()),
@@ -512,8 +526,7 @@ fn s3_metadata(
     };
     out.extend(api_url.map(|u| ("S3_API_URL".to_owned(), u)));
     out.extend(
-        cfg.minio
-            .routes
+        routes
             .console
             .as_ref()
             .map(|h| ("S3_CONSOLE_URL".to_owned(), format!("{scheme}://{h}"))),
@@ -685,6 +698,22 @@ mod tests {
         for secret in ["s3-pw", "pg-pw", "mg-pw", "mv-pw"] {
             assert!(!job.contains(secret), "{secret} in the Job");
         }
+
+        // SeaweedFS: the same keys, and `auto` is the installation's bucket quota
+        let weed = config(json!({
+            "nuvolaris": {"apihost": "api.example.org"},
+            "components": {"seaweedfs": true},
+        }));
+        let mut auto = spec();
+        auto["object-storage"]["quota"] = json!("auto");
+        let render = render_user(&user(auto), &weed, UserAction::Apply).expect("renders");
+        assert_eq!(render.stores["storage_route"], StoreState::Wanted);
+        let job = serde_json::to_string(&render.objects).expect("json");
+        assert!(job.contains("SEAWEEDFS_FILER_URL"), "{job}");
+        assert!(
+            job.contains(&format!("\"{}\"", weed.seaweedfs.bucket_quota_mb)),
+            "the default quota: {job}"
+        );
 
         // a store the installation lacks is off; a bad quota is the user's to fix
         let bare = config(json!({"nuvolaris": {"apihost": "api.example.org"}}));

@@ -1,5 +1,6 @@
 //! `setup user`'s per-store steps against real servers (tools/testdeps): MinIO (account,
-//! buckets, quotas, anonymous read of the web bucket, the confining policy), PostgreSQL (role,
+//! buckets, quotas, anonymous read of the web bucket, the confining policy), SeaweedFS (the same
+//! with an identity), PostgreSQL (role,
 //! database, schema) and FerretDB's PostgreSQL (role, schema); Milvus against the REST stand-in
 //! of `support::milvus_standin` (no real Milvus with users runs here). Create, a second run that changes
 //! nothing, changes, a store switched off, two users kept apart, delete. Effects are checked
@@ -12,11 +13,11 @@ use std::time::{Duration, Instant};
 use nuvolaris_operator::setup::postgres::PgServer;
 use nuvolaris_operator::setup::s3::S3Credentials as OpS3Credentials;
 use nuvolaris_operator::setup::user_stores::{
-    UserBuckets, UserDatabase, UserMilvus, UserObjectStore, UserPostgres,
+    ObjectStoreAdmin, UserBuckets, UserDatabase, UserMilvus, UserObjectStore, UserPostgres,
 };
 use nuvolaris_operator::setup::{Outcome, Secret, UserAction, UserSetupConfig, run_user_setup};
 use support::servers::s3::{self, S3Credentials};
-use support::servers::{Ferretdb, Minio, PouchDb, couchdb::ADMIN, http};
+use support::servers::{Ferretdb, Minio, PouchDb, Seaweedfs, couchdb::ADMIN, http};
 
 fn prepare(db: &PouchDb) {
     for name in ["nuvolaris_subjects", "nuvolaris_users_metadata"] {
@@ -69,10 +70,10 @@ fn with_minio(
     let login = cfg.login.clone();
     cfg.object_store = Some(UserObjectStore {
         url: minio.endpoint(),
-        root: OpS3Credentials::new(
+        admin: ObjectStoreAdmin::Minio(OpS3Credentials::new(
             minio.root.access_key.clone(),
             Secret::new(minio.root.secret_key.clone()),
-        ),
+        )),
         user: Some(UserBuckets {
             secret_key: Secret::new(key),
             data: Some(format!("{login}-data")),
@@ -492,4 +493,133 @@ async fn milvus_user_database_and_role_per_user() {
     }
     let again = run_user_setup(delete).await.expect("again");
     assert!(again.is_unchanged(), "{again}: {:?}", again.steps);
+}
+
+fn with_seaweedfs(
+    mut cfg: UserSetupConfig,
+    weed: &Seaweedfs,
+    key: &str,
+    quota_mb: u64,
+) -> UserSetupConfig {
+    let login = cfg.login.clone();
+    cfg.object_store = Some(UserObjectStore {
+        url: format!("http://{}", weed.s3),
+        admin: ObjectStoreAdmin::Seaweedfs {
+            filer_url: format!("http://{}", weed.filer),
+        },
+        user: Some(UserBuckets {
+            secret_key: Secret::new(key),
+            data: Some(format!("{login}-data")),
+            route: Some(format!("{login}-web")),
+            quota_mb: Some(quota_mb),
+        }),
+    });
+    cfg
+}
+
+fn weed_quota(weed: &Seaweedfs, bucket: &str) -> String {
+    weed.shell(&format!("s3.bucket.quota -name={bucket} -op=get"))
+        .expect("weed shell")
+}
+
+#[tokio::test]
+async fn seaweedfs_identities_buckets_and_quotas_per_user() {
+    let db = PouchDb::start();
+    prepare(&db);
+    let weed = Seaweedfs::start();
+
+    let alice = with_seaweedfs(base(&db, "alice", 'a'), &weed, "alice-key-1234", 10);
+    let started = Instant::now();
+    let report = run_user_setup(alice.clone()).await.expect("create alice");
+    println!(
+        "figure: user with SeaweedFS set up in {:?}",
+        started.elapsed()
+    );
+    for step in ["identity alice", "bucket alice-data", "bucket alice-web"] {
+        assert_eq!(
+            report.outcome_of(step),
+            Some(Outcome::Created),
+            "{step}: {report}"
+        );
+    }
+    assert!(
+        weed_quota(&weed, "alice-data").contains("10MiB"),
+        "{}",
+        weed_quota(&weed, "alice-data")
+    );
+    let index = http::get(weed.s3, "/alice-web/index.html").expect("GET");
+    assert_eq!(index.status, 200, "{}", index.text());
+    assert_eq!(http::get(weed.s3, "/alice-data/").expect("GET").status, 403);
+    let alice_s3 = as_user("alice", "alice-key-1234");
+    let put = s3::request(
+        weed.s3,
+        &alice_s3,
+        "PUT",
+        "/alice-data/secret.txt",
+        &[],
+        b"a",
+    )
+    .expect("PUT");
+    assert_eq!(put.status, 200, "{}", put.text());
+
+    let again = run_user_setup(alice.clone()).await.expect("second run");
+    assert!(again.is_unchanged(), "{again}: {:?}", again.steps);
+
+    let bobby = with_seaweedfs(base(&db, "bobby", 'b'), &weed, "bobby-key-1234", 10);
+    run_user_setup(bobby.clone()).await.expect("create bobby");
+    let bobby_s3 = as_user("bobby", "bobby-key-1234");
+    for (path, method) in [
+        ("/alice-data/secret.txt", "GET"),
+        ("/alice-data", "GET"),
+        ("/alice-web/x.html", "PUT"),
+    ] {
+        let r = s3::request(weed.s3, &bobby_s3, method, path, &[], b"x").expect("request");
+        assert_eq!(r.status, 403, "bobby {method} {path}: {}", r.text());
+    }
+
+    // change: a new key and quota
+    let changed = with_seaweedfs(base(&db, "alice", 'a'), &weed, "alice-key-5678", 20);
+    let report = run_user_setup(changed.clone()).await.expect("change");
+    assert_eq!(report.outcome_of("identity alice"), Some(Outcome::Updated));
+    assert!(weed_quota(&weed, "alice-data").contains("20MiB"));
+    let alice_s3 = as_user("alice", "alice-key-5678");
+    let r = s3::request(
+        weed.s3,
+        &alice_s3,
+        "GET",
+        "/alice-data/secret.txt",
+        &[],
+        b"",
+    )
+    .expect("GET");
+    assert_eq!((r.status, r.text().as_str()), (200, "a"));
+
+    // off: no identity, the buckets stay
+    let mut off = changed.clone();
+    off.object_store.as_mut().unwrap().user = None;
+    let report = run_user_setup(off).await.expect("off");
+    assert_eq!(report.outcome_of("identity alice"), Some(Outcome::Deleted));
+    assert_eq!(
+        http::get(weed.s3, "/alice-web/index.html")
+            .expect("GET")
+            .status,
+        200
+    );
+
+    // delete: buckets and identity go, anonymous loses alice's web bucket; bobby stays
+    let mut delete = changed.clone();
+    delete.action = UserAction::Delete;
+    let report = run_user_setup(delete.clone()).await.expect("delete");
+    assert_eq!(
+        report.outcome_of("bucket alice-data"),
+        Some(Outcome::Deleted)
+    );
+    let listed = s3::request(weed.s3, &weed.admin, "GET", "/", &[], b"").expect("list");
+    let names = s3::xml_values(&listed.text(), "Name");
+    assert!(!names.iter().any(|n| n.starts_with("alice-")), "{names:?}");
+    assert!(names.iter().any(|n| n == "bobby-data"), "{names:?}");
+    let again = run_user_setup(delete).await.expect("again");
+    assert!(again.is_unchanged(), "{again}: {:?}", again.steps);
+    let r = s3::request(weed.s3, &bobby_s3, "PUT", "/bobby-data/y", &[], b"y").expect("PUT");
+    assert_eq!(r.status, 200, "{}", r.text());
 }

@@ -60,6 +60,8 @@ pub const USER_ENV: &[EnvVar] = &[
     },
     optional("USER_REDIS_PREFIX", ""),
     optional("MINIO_URL", ""),
+    optional("SEAWEEDFS_S3_URL", ""),
+    optional("SEAWEEDFS_FILER_URL", ""),
     optional("MINIO_ROOT_USER", ""),
     EnvVar {
         name: "MINIO_ROOT_PASSWORD",
@@ -164,6 +166,7 @@ pub struct UserRedisTarget {
 /// | `USER_REDIS_PREFIX` | `<login>` | key prefix (`:` appended when missing) |
 /// | `MINIO_URL` | none | the installation's MinIO; unset: it has none |
 /// | `MINIO_ROOT_USER` / `MINIO_ROOT_PASSWORD` | with `MINIO_URL` (password secret) | its root user |
+/// | `SEAWEEDFS_S3_URL` / `SEAWEEDFS_FILER_URL` | none | the installation's SeaweedFS (without `MINIO_URL`) |
 /// | `USER_S3_SECRET_KEY` | none (secret) | the account's key; unset: the user has storage off |
 /// | `USER_S3_DATA_BUCKET` / `USER_S3_ROUTE_BUCKET` | none | the data and web buckets, when on |
 /// | `USER_S3_QUOTA_MB` | none | hard quota of each bucket; unset: none |
@@ -481,7 +484,7 @@ async fn apply(cfg: &UserSetupConfig) -> Result<SetupReport, SetupError> {
     }
 
     if let Some(store) = &cfg.object_store {
-        user_stores::apply_minio(store, cfg, &mut report).await?;
+        user_stores::apply_object_store(store, cfg, &mut report).await?;
     }
     if let Some(pg) = &cfg.postgres {
         user_stores::apply_pg(PgStore::Postgres, pg, cfg, &mut report).await?;
@@ -554,7 +557,7 @@ async fn delete(cfg: &UserSetupConfig) -> Result<SetupReport, SetupError> {
     if let Some(store) = &cfg.object_store {
         let mut steps = SetupReport::default();
         keep(
-            user_stores::delete_minio(store, cfg, &mut steps)
+            user_stores::delete_object_store(store, cfg, &mut steps)
                 .await
                 .map(|()| report.steps.extend(steps.steps)),
         );
@@ -676,6 +679,12 @@ mod tests {
         stores.mongodb.as_mut().unwrap().user = None;
         stores.milvus.as_mut().unwrap().user = None;
         crate::setup::tests::assert_round_trip(&stores);
+        let mut weed = with_stores();
+        weed.object_store.as_mut().unwrap().admin =
+            super::super::user_stores::ObjectStoreAdmin::Seaweedfs {
+                filer_url: "http://seaweedfs:9090".into(),
+            };
+        crate::setup::tests::assert_round_trip(&weed);
         let env = sample().to_env();
         for secret in [
             "exjT3XRR",
@@ -695,11 +704,11 @@ mod tests {
     fn with_stores() -> UserSetupConfig {
         use super::super::postgres::PgServer;
         use super::super::s3::S3Credentials;
-        use super::super::user_stores::{UserBuckets, UserDatabase};
+        use super::super::user_stores::{ObjectStoreAdmin, UserBuckets, UserDatabase};
         let mut cfg = sample();
         cfg.object_store = Some(UserObjectStore {
             url: "http://nuvolaris-minio:9000".into(),
-            root: S3Credentials::new("minio", Secret::new("root-S3cret")),
+            admin: ObjectStoreAdmin::Minio(S3Credentials::new("minio", Secret::new("root-S3cret"))),
             user: Some(UserBuckets {
                 secret_key: Secret::new("s3-S3cret"),
                 data: Some("devel-data".into()),

@@ -1,6 +1,7 @@
 //! The per-user steps of `setup user` in the object store and the databases: MinIO (account,
 //! data and web buckets, quotas, anonymous read of the web bucket, a policy confining the
-//! account to its buckets), PostgreSQL (role, database, schema) and FerretDB (its PostgreSQL
+//! account to its buckets) or SeaweedFS (an identity with actions on its buckets only, the
+//! buckets and their quotas, anonymous read of the web bucket), PostgreSQL (role, database, schema) and FerretDB (its PostgreSQL
 //! role and its schema in FerretDB's database) and Milvus (user, database, role). Each store is an `Option` of [`super::UserSetupConfig`]: `None` when the
 //! installation does not have it; inside, `user: None` when the user has it off.
 //!
@@ -14,7 +15,13 @@ use super::minio_admin::MinioAdmin;
 use super::object_store::{INDEX_KEY, Probe, index_page, is_key_refused, is_transport, wait_for};
 use super::postgres::{PgServer, address, name};
 use super::s3::{S3Client, S3Credentials, policy};
+use super::seaweedfs::{
+    ANONYMOUS, Filer, IDENTITIES, USER_ACTIONS, ensure_identity, ensure_quota, read_identity,
+    remove_identity_actions,
+};
 use super::{Env, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupStep};
+use hyper::StatusCode;
+use serde_json::json;
 
 /// The user's side of the object store.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,11 +36,20 @@ pub struct UserBuckets {
     pub quota_mb: Option<u64>,
 }
 
-/// The installation's MinIO, signed as its root user.
+/// How the setup administers the installation's object store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObjectStoreAdmin {
+    /// MinIO: S3 and admin API calls signed as its root user.
+    Minio(S3Credentials),
+    /// SeaweedFS: identities and buckets written through its filer at this URL.
+    Seaweedfs { filer_url: String },
+}
+
+/// The installation's object store (`url`: its S3 endpoint) and the user's buckets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserObjectStore {
     pub url: String,
-    pub root: S3Credentials,
+    pub admin: ObjectStoreAdmin,
     pub user: Option<UserBuckets>,
 }
 
@@ -94,10 +110,15 @@ pub(super) fn write_env(
     mongodb: Option<&UserPostgres>,
 ) -> SetupEnv<SetupStep> {
     if let Some(store) = store {
-        env = env
-            .value("MINIO_URL", &store.url)
-            .value("MINIO_ROOT_USER", &store.root.access_key)
-            .secret("MINIO_ROOT_PASSWORD", &store.root.secret_key);
+        env = match &store.admin {
+            ObjectStoreAdmin::Minio(root) => env
+                .value("MINIO_URL", &store.url)
+                .value("MINIO_ROOT_USER", &root.access_key)
+                .secret("MINIO_ROOT_PASSWORD", &root.secret_key),
+            ObjectStoreAdmin::Seaweedfs { filer_url } => env
+                .value("SEAWEEDFS_S3_URL", &store.url)
+                .value("SEAWEEDFS_FILER_URL", filer_url),
+        };
         if let Some(user) = &store.user {
             env = env.secret("USER_S3_SECRET_KEY", &user.secret_key);
             if let Some(bucket) = &user.data {
@@ -200,13 +221,38 @@ pub(super) fn read_env<F: Fn(&str) -> Option<String>>(
     login: &str,
     timeout: std::time::Duration,
 ) -> Result<Stores, SetupError> {
-    let store = match env.opt("MINIO_URL") {
+    let checked = |name: &'static str| -> Result<Option<String>, SetupError> {
+        let Some(url) = env.opt(name) else {
+            return Ok(None);
+        };
+        S3Client::anonymous(&url, timeout).map_err(|e| SetupError::InvalidEnv {
+            name,
+            reason: e.to_string(),
+        })?;
+        Ok(Some(url))
+    };
+    let admin_and_url = match checked("MINIO_URL")? {
+        Some(url) => Some((
+            ObjectStoreAdmin::Minio(S3Credentials::new(
+                env.required("MINIO_ROOT_USER")?,
+                env.secret("MINIO_ROOT_PASSWORD")?,
+            )),
+            url,
+        )),
+        None => match checked("SEAWEEDFS_S3_URL")? {
+            Some(url) => Some((
+                ObjectStoreAdmin::Seaweedfs {
+                    filer_url: checked("SEAWEEDFS_FILER_URL")?
+                        .ok_or(SetupError::MissingEnv("SEAWEEDFS_FILER_URL"))?,
+                },
+                url,
+            )),
+            None => None,
+        },
+    };
+    let store = match admin_and_url {
         None => None,
-        Some(url) => {
-            S3Client::anonymous(&url, timeout).map_err(|e| SetupError::InvalidEnv {
-                name: "MINIO_URL",
-                reason: e.to_string(),
-            })?;
+        Some((admin, url)) => {
             let user = match env.opt("USER_S3_SECRET_KEY") {
                 None => None,
                 Some(key) => Some(UserBuckets {
@@ -222,14 +268,7 @@ pub(super) fn read_env<F: Fn(&str) -> Option<String>>(
                     },
                 }),
             };
-            Some(UserObjectStore {
-                url,
-                root: S3Credentials::new(
-                    env.required("MINIO_ROOT_USER")?,
-                    env.secret("MINIO_ROOT_PASSWORD")?,
-                ),
-                user,
-            })
+            Some(UserObjectStore { url, admin, user })
         }
     };
     let pg = |addr: &'static str, database: &'static str, password: &'static str| {
@@ -290,7 +329,13 @@ async fn minio_admin(
     store: &UserObjectStore,
     cfg: &super::UserSetupConfig,
 ) -> Result<(S3Client, MinioAdmin), SetupError> {
-    let root = S3Client::new(&store.url, store.root.clone(), cfg.timeout)?;
+    let ObjectStoreAdmin::Minio(root) = &store.admin else {
+        return Err(SetupError::InvalidEnv {
+            name: "MINIO_URL",
+            reason: "the object store is not MinIO".into(),
+        });
+    };
+    let root = S3Client::new(&store.url, root.clone(), cfg.timeout)?;
     let admin = MinioAdmin::new(root.clone())?;
     wait_for("minio", &store.url, cfg.wait, || async {
         match admin.s3().list_buckets().await {
@@ -303,8 +348,37 @@ async fn minio_admin(
     Ok((root, admin))
 }
 
+/// The user's account, buckets, quotas and anonymous read of the web bucket, in MinIO or
+/// SeaweedFS; with the user's storage off, no account (the buckets stay).
+pub(super) async fn apply_object_store(
+    store: &UserObjectStore,
+    cfg: &super::UserSetupConfig,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    match &store.admin {
+        ObjectStoreAdmin::Minio(_) => apply_minio(store, cfg, report).await,
+        ObjectStoreAdmin::Seaweedfs { filer_url } => {
+            apply_seaweedfs(store, filer_url, cfg, report).await
+        }
+    }
+}
+
+/// The user's buckets (with their objects) and account, in MinIO or SeaweedFS.
+pub(super) async fn delete_object_store(
+    store: &UserObjectStore,
+    cfg: &super::UserSetupConfig,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    match &store.admin {
+        ObjectStoreAdmin::Minio(_) => delete_minio(store, cfg, report).await,
+        ObjectStoreAdmin::Seaweedfs { filer_url } => {
+            delete_seaweedfs(store, filer_url, cfg, report).await
+        }
+    }
+}
+
 /// The user's account, buckets, quotas and policy; with the user's storage off, no account.
-pub(super) async fn apply_minio(
+async fn apply_minio(
     store: &UserObjectStore,
     cfg: &super::UserSetupConfig,
     report: &mut SetupReport,
@@ -400,7 +474,7 @@ pub(super) async fn apply_minio(
 }
 
 /// The buckets (with their objects), the account and its policy.
-pub(super) async fn delete_minio(
+async fn delete_minio(
     store: &UserObjectStore,
     cfg: &super::UserSetupConfig,
     report: &mut SetupReport,
@@ -618,5 +692,150 @@ pub(super) async fn delete_milvus(
             deleted(removed),
         );
     }
+    Ok(())
+}
+
+// ---- SeaweedFS ------------------------------------------------------------------------------
+
+async fn seaweedfs_filer(
+    filer_url: &str,
+    cfg: &super::UserSetupConfig,
+) -> Result<Filer, SetupError> {
+    let filer = Filer::new(filer_url, cfg.timeout)?;
+    wait_for("seaweedfs filer", filer_url, cfg.wait, || async {
+        match filer.get("/healthz", "wait for the filer").await {
+            Ok((StatusCode::OK, _)) => Ok(Probe::Ready),
+            Ok((status, _)) => Ok(Probe::NotYet(format!("/healthz answered {status}"))),
+            Err(e) if is_transport(&e) => Ok(Probe::NotYet(e.to_string())),
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    Ok(filer)
+}
+
+fn identity_path(login: &str) -> String {
+    format!("{IDENTITIES}/{login}.json")
+}
+
+fn anonymous_actions(web: &str) -> Vec<String> {
+    vec![format!("Read:{web}"), format!("List:{web}")]
+}
+
+/// The identity `<login>` (the original's `s3.configure -user=<ns>`): its key, `Read`, `Write`,
+/// `List`, `Tagging`, `Admin` on its buckets only — the whole identity is the user's, so a
+/// bucket switched off or renamed leaves it. Then, signed as the user, the buckets, their quota
+/// and the web bucket's `index.html`; `anonymous` may read and list the web bucket.
+async fn apply_seaweedfs(
+    store: &UserObjectStore,
+    filer_url: &str,
+    cfg: &super::UserSetupConfig,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    let filer = seaweedfs_filer(filer_url, cfg).await?;
+    let login = &cfg.login;
+    let step = format!("identity {login}");
+    let Some(user) = &store.user else {
+        let removed = filer.delete(&identity_path(login), &step).await?;
+        report.record(step, deleted(removed));
+        return Ok(());
+    };
+    let buckets: Vec<&String> = user.data.iter().chain(user.route.iter()).collect();
+    let actions: Vec<String> = USER_ACTIONS
+        .iter()
+        .flat_map(|a| buckets.iter().map(move |b| format!("{a}:{b}")))
+        .collect();
+    let wanted = json!({
+        "name": login,
+        "credentials": [{
+            "access_key": login,
+            "secret_key": user.secret_key.expose(),
+            "status": "Active",
+        }],
+        "actions": actions,
+    });
+    let outcome = match read_identity(&filer, login).await? {
+        None => Outcome::Created,
+        Some(current) if current == wanted => Outcome::Unchanged,
+        Some(_) => Outcome::Updated,
+    };
+    if outcome != Outcome::Unchanged {
+        filer
+            .put_json(&identity_path(login), &wanted, &step)
+            .await?;
+    }
+    report.record(step, outcome);
+    if let Some(web) = &user.route {
+        let outcome = ensure_identity(&filer, ANONYMOUS, None, &anonymous_actions(web)).await?;
+        report.record(format!("identity {ANONYMOUS}"), outcome);
+    }
+
+    // the gateway reloads identities shortly after the filer has them
+    let s3 = S3Client::new(
+        &store.url,
+        S3Credentials::new(login.clone(), user.secret_key.clone()),
+        cfg.timeout,
+    )?;
+    wait_for("seaweedfs s3", &store.url, cfg.wait, || async {
+        match s3.list_buckets().await {
+            Ok(_) => Ok(Probe::Ready),
+            Err(e) if is_transport(&e) || is_key_refused(&e) => {
+                Ok(Probe::NotYet(format!("{login} not accepted yet: {e}")))
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    for bucket in &buckets {
+        let outcome = s3.ensure_bucket(bucket).await?;
+        report.record(format!("bucket {bucket}"), outcome);
+        if let Some(mb) = user.quota_mb {
+            let mb = u32::try_from(mb).map_err(|_| SetupError::InvalidEnv {
+                name: "USER_S3_QUOTA_MB",
+                reason: "too large for SeaweedFS".into(),
+            })?;
+            let outcome = ensure_quota(&s3, bucket, mb).await?;
+            report.record(format!("quota of {bucket}"), outcome);
+        }
+    }
+    if let Some(web) = &user.route {
+        let outcome = s3
+            .ensure_object(
+                web,
+                INDEX_KEY,
+                index_page()?.as_bytes().to_vec(),
+                "text/html",
+            )
+            .await?;
+        report.record(format!("object {web}/{INDEX_KEY}"), outcome);
+    }
+    Ok(())
+}
+
+/// The buckets (their filer directories, with every object), the anonymous read of the web
+/// bucket and the identity.
+async fn delete_seaweedfs(
+    store: &UserObjectStore,
+    filer_url: &str,
+    cfg: &super::UserSetupConfig,
+    report: &mut SetupReport,
+) -> Result<(), SetupError> {
+    let filer = seaweedfs_filer(filer_url, cfg).await?;
+    let login = &cfg.login;
+    if let Some(user) = &store.user {
+        for bucket in user.data.iter().chain(user.route.iter()) {
+            let step = format!("bucket {bucket}");
+            let removed = filer.delete(&format!("/buckets/{bucket}"), &step).await?;
+            report.record(step, deleted(removed));
+        }
+        if let Some(web) = &user.route {
+            let outcome =
+                remove_identity_actions(&filer, ANONYMOUS, &anonymous_actions(web)).await?;
+            report.record(format!("identity {ANONYMOUS}"), outcome);
+        }
+    }
+    let step = format!("identity {login}");
+    let removed = filer.delete(&identity_path(login), &step).await?;
+    report.record(step, deleted(removed));
     Ok(())
 }
