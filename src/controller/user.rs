@@ -11,8 +11,8 @@
 //! requeues); a failed Job is re-run by the shared retry; its Secret holds the credentials, so
 //! they never appear in the Job spec, in logs, Events or status.
 //!
-//! Waiting: a user whose namespace has no Whisk yet, or whose Whisk has not set up CouchDB (and
-//! Redis, when the user wants it), is reported `Ready=False` with reason `WaitingForWhisk` and
+//! Waiting: a user whose namespace has no Whisk yet, or whose Whisk has not set up CouchDB and
+//! the stores the user wants (Redis, the object store, Postgres, FerretDB, Milvus), is reported `Ready=False` with reason `WaitingForWhisk` and
 //! looked at again when a Whisk changes (watched) or after [`REQUEUE_WAITING`].
 //!
 //! Delete (finalizer `nuvolaris.org/cleanup`): the setup Job is removed, the Job
@@ -202,8 +202,34 @@ async fn installation(user: &WhiskUser, ctx: &Context) -> Result<Installation, E
         .and_then(|s| s.whisk_create.clone())
         .unwrap_or_else(WhiskCreateStatus::default);
     let mut needed = vec![ComponentId::Couchdb];
-    if user.spec.redis.as_ref().is_some_and(|r| r.enabled) && cfg.enabled(ComponentId::Redis) {
-        needed.push(ComponentId::Redis);
+    let spec = &user.spec;
+    let storage = spec.object_storage.as_ref().is_some_and(|s| {
+        s.data.as_ref().is_some_and(|b| b.enabled) || s.route.as_ref().is_some_and(|b| b.enabled)
+    });
+    // the stores the user wants, as the installation provides them
+    for (component, wanted) in [
+        (
+            ComponentId::Redis,
+            spec.redis.as_ref().is_some_and(|r| r.enabled),
+        ),
+        (ComponentId::Minio, storage),
+        (ComponentId::Seaweedfs, storage),
+        (
+            ComponentId::Postgres,
+            spec.postgres.as_ref().is_some_and(|d| d.enabled),
+        ),
+        (
+            ComponentId::Mongodb,
+            spec.mongodb.as_ref().is_some_and(|d| d.enabled),
+        ),
+        (
+            ComponentId::Milvus,
+            spec.milvus.as_ref().is_some_and(|d| d.enabled),
+        ),
+    ] {
+        if wanted && cfg.enabled(component) {
+            needed.push(component);
+        }
     }
     let pending: Vec<&str> = needed
         .iter()

@@ -398,6 +398,70 @@ impl MilvusAdmin {
         .await?;
         Ok(Outcome::Updated)
     }
+
+    /// The user is gone (`users/drop`; Milvus drops its role bindings with it). Returns
+    /// whether there was one.
+    pub async fn drop_user(&self, user: &str) -> Result<bool, SetupError> {
+        let step = format!("drop user {user}");
+        let users = Self::names(&self.call(&step, "users/list", json!({})).await?);
+        if !users.iter().any(|u| u == user) {
+            return Ok(false);
+        }
+        self.call(&step, "users/drop", json!({"userName": user}))
+            .await?;
+        Ok(true)
+    }
+
+    /// The role is gone: its privileges revoked first (Milvus refuses to drop a role that has
+    /// some). Returns whether there was one.
+    pub async fn drop_role(&self, role: &str) -> Result<bool, SetupError> {
+        let step = format!("drop role {role}");
+        let roles = Self::names(&self.call(&step, "roles/list", json!({})).await?);
+        if !roles.iter().any(|r| r == role) {
+            return Ok(false);
+        }
+        let grants = self
+            .call(&step, "roles/describe", json!({"roleName": role}))
+            .await?;
+        for grant in grants.as_array().into_iter().flatten() {
+            self.call(
+                &step,
+                "roles/revoke_privilege_v2",
+                json!({"roleName": role, "privilege": grant["privilege"],
+                       "dbName": grant["dbName"], "collectionName": "*"}),
+            )
+            .await?;
+        }
+        self.call(&step, "roles/drop", json!({"roleName": role}))
+            .await?;
+        Ok(true)
+    }
+
+    /// The database is gone, with its collections (Milvus refuses to drop a database that has
+    /// some). Returns whether there was one.
+    pub async fn drop_database(&self, database: &str) -> Result<bool, SetupError> {
+        let step = format!("drop database {database}");
+        let databases = Self::names(&self.call(&step, "databases/list", json!({})).await?);
+        if !databases.iter().any(|d| d == database) {
+            return Ok(false);
+        }
+        let collections = Self::names(
+            &self
+                .call(&step, "collections/list", json!({"dbName": database}))
+                .await?,
+        );
+        for collection in collections {
+            self.call(
+                &step,
+                "collections/drop",
+                json!({"dbName": database, "collectionName": collection}),
+            )
+            .await?;
+        }
+        self.call(&step, "databases/drop", json!({"dbName": database}))
+            .await?;
+        Ok(true)
+    }
 }
 
 /// Runs the Milvus setup: wait for Milvus, then user, database, role, grant.

@@ -184,6 +184,63 @@ impl MinioAdmin {
         Ok(())
     }
 
+    /// `DELETE remove-user`: returns whether there was such a user.
+    pub async fn remove_user(&self, user: &str) -> Result<bool, SetupError> {
+        if self.user_info(user).await?.is_none() {
+            return Ok(false);
+        }
+        let operation = format!("minio remove-user {user}");
+        let request = S3Request::new(Method::DELETE, format!("{PREFIX}/remove-user"))
+            .query("accessKey", user);
+        expect_ok(&operation, self.client.send(&operation, request).await?)?;
+        Ok(true)
+    }
+
+    /// `DELETE remove-canned-policy`: returns whether there was such a policy.
+    pub async fn remove_canned_policy(&self, name: &str) -> Result<bool, SetupError> {
+        if self.canned_policy(name).await?.is_none() {
+            return Ok(false);
+        }
+        let operation = format!("minio remove-canned-policy {name}");
+        let request = S3Request::new(Method::DELETE, format!("{PREFIX}/remove-canned-policy"))
+            .query("name", name);
+        expect_ok(&operation, self.client.send(&operation, request).await?)?;
+        Ok(true)
+    }
+
+    /// `GET get-bucket-quota`: the hard quota in bytes, `None` when the bucket has none.
+    pub async fn bucket_quota(&self, bucket: &str) -> Result<Option<u64>, SetupError> {
+        let operation = format!("minio get-bucket-quota {bucket}");
+        let request = S3Request::new(Method::GET, format!("{PREFIX}/get-bucket-quota"))
+            .query("bucket", bucket);
+        let info: Value = json_body(
+            &operation,
+            expect_ok(&operation, self.client.send(&operation, request).await?)?,
+        )?;
+        // newer servers answer `size`, older ones `quota` (both bytes); 0 is no quota
+        let bytes = ["size", "quota"]
+            .iter()
+            .find_map(|k| info.get(*k).and_then(Value::as_u64).filter(|b| *b > 0));
+        Ok(bytes)
+    }
+
+    /// `PUT set-bucket-quota`: a hard quota of `bytes`, or none with `None` (`mc quota set` /
+    /// `mc quota clear`).
+    pub async fn set_bucket_quota(
+        &self,
+        bucket: &str,
+        bytes: Option<u64>,
+    ) -> Result<(), SetupError> {
+        let operation = format!("minio set-bucket-quota {bucket}");
+        let bytes = bytes.unwrap_or(0);
+        let body = json!({"quota": bytes, "size": bytes, "quotatype": "hard"});
+        let request = S3Request::new(Method::PUT, format!("{PREFIX}/set-bucket-quota"))
+            .query("bucket", bucket)
+            .body(body.to_string());
+        expect_ok(&operation, self.client.send(&operation, request).await?)?;
+        Ok(())
+    }
+
     /// Argon2id takes ~64 MiB and noticeable CPU: off the async threads.
     async fn encrypt(&self, operation: &str, plain: Vec<u8>) -> Result<Vec<u8>, SetupError> {
         let secret = self.secret();

@@ -37,6 +37,7 @@ pub mod s3;
 mod seaweedfs;
 pub mod sio;
 mod user;
+pub mod user_stores;
 pub mod whisk_system;
 
 use std::fmt;

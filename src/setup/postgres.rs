@@ -609,6 +609,109 @@ impl PgAdmin {
         Ok(Outcome::Updated)
     }
 
+    /// The database is gone: its sessions are ended first (`DROP DATABASE` refuses while a
+    /// client is connected). Returns whether there was one.
+    pub async fn drop_database(&self, database: &str) -> Result<bool, SetupError> {
+        let step = format!("drop database {database}");
+        let found = self
+            .query_opt(
+                &step,
+                "SELECT 1 FROM pg_database WHERE datname = $1",
+                &[&database],
+            )
+            .await?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        self.query_opt(
+            &step,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&database],
+        )
+        .await?;
+        self.execute(
+            &step,
+            &format!("DROP DATABASE IF EXISTS {}", quote_ident(database)),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// The role is gone, with what it owns or was granted in this connection's database
+    /// (`DROP OWNED BY`); its sessions are ended first. Returns whether there was one.
+    pub async fn drop_role(&self, role: &str) -> Result<bool, SetupError> {
+        let step = format!("drop role {role}");
+        let found = self
+            .query_opt(&step, "SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role])
+            .await?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        self.query_opt(
+            &step,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1",
+            &[&role],
+        )
+        .await?;
+        self.execute(
+            &step,
+            &format!(
+                "DROP OWNED BY {role}; DROP ROLE {role}",
+                role = quote_ident(role)
+            ),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// In this connection's database: the schema is gone, with everything in it. Returns
+    /// whether there was one.
+    pub async fn drop_schema(&self, schema: &str) -> Result<bool, SetupError> {
+        let step = format!("drop schema {schema} in {}", self.database);
+        let found = self
+            .query_opt(
+                &step,
+                "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+                &[&schema],
+            )
+            .await?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        self.execute(
+            &step,
+            &format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(schema)),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// The role, when it exists, can no longer log in (its data stays); its sessions are ended.
+    /// Returns whether that changed anything.
+    pub async fn disable_login(&self, role: &str) -> Result<Outcome, SetupError> {
+        let step = format!("disable role {role}");
+        let can_login = self
+            .query_opt(
+                &step,
+                "SELECT rolcanlogin FROM pg_roles WHERE rolname = $1",
+                &[&role],
+            )
+            .await?
+            .is_some_and(|row| row.get::<_, bool>(0));
+        if !can_login {
+            return Ok(Outcome::Unchanged);
+        }
+        self.execute(&step, &format!("ALTER ROLE {} NOLOGIN", quote_ident(role)))
+            .await?;
+        self.query_opt(
+            &step,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1",
+            &[&role],
+        )
+        .await?;
+        Ok(Outcome::Updated)
+    }
+
     /// In this connection's database: the extension, in `schema` (else the default one).
     pub async fn ensure_extension(
         &self,

@@ -328,6 +328,29 @@ impl S3Client {
         }
     }
 
+    /// DeleteBucket; `force` adds MinIO's `x-minio-force-delete` (its objects go too, as with
+    /// `mc rb --force`). A missing bucket is not an error: returns whether one was deleted.
+    pub async fn delete_bucket(&self, bucket: &str, force: bool) -> Result<bool, SetupError> {
+        // MinIO answers 204 to a forced delete of a missing bucket: ask first
+        if !self.bucket_exists(bucket).await? {
+            return Ok(false);
+        }
+        let operation = format!("delete bucket {bucket}");
+        let mut request = S3Request::new(Method::DELETE, format!("/{bucket}"));
+        if force {
+            request = request.header(
+                header::HeaderName::from_static("x-minio-force-delete"),
+                "true",
+            );
+        }
+        let response = self.send(&operation, request).await?;
+        match response.status {
+            status if status.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(response.into_error(&operation)),
+        }
+    }
+
     /// The bucket exists: created when missing.
     pub async fn ensure_bucket(&self, bucket: &str) -> Result<Outcome, SetupError> {
         if self.bucket_exists(bucket).await? {

@@ -97,11 +97,11 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(120);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the filer keeps the identities.
-const IDENTITIES: &str = "/etc/iam/identities";
+pub(super) const IDENTITIES: &str = "/etc/iam/identities";
 /// The identity of unsigned requests.
-const ANONYMOUS: &str = "anonymous";
+pub(super) const ANONYMOUS: &str = "anonymous";
 /// What the user may do on its buckets (the original's `s3.configure -actions`).
-const USER_ACTIONS: [&str; 5] = ["Read", "Write", "List", "Tagging", "Admin"];
+pub(super) const USER_ACTIONS: [&str; 5] = ["Read", "Write", "List", "Tagging", "Admin"];
 
 impl SeaweedfsSetupConfig {
     /// Settings with the command's defaults for everything the operator does not choose.
@@ -353,7 +353,7 @@ async fn ensure_account(
 
 /// The identity `name` exists, enabled, with `credential` (access key, secret key) active and
 /// `actions` among its actions. What else it holds stays.
-async fn ensure_identity(
+pub(super) async fn ensure_identity(
     filer: &Filer,
     name: &str,
     credential: Option<(&str, &Secret)>,
@@ -382,6 +382,55 @@ async fn ensure_identity(
         filer.put_json(&path, &wanted, &step).await?;
     }
     Ok(outcome)
+}
+
+/// The identity `name` as the filer holds it, `None` when there is none.
+pub(super) async fn read_identity(filer: &Filer, name: &str) -> Result<Option<Value>, SetupError> {
+    let path = format!("{IDENTITIES}/{name}.json");
+    let step = format!("identity {name}");
+    match filer.get(&path, &step).await? {
+        (StatusCode::OK, body) => Ok(Some(serde_json::from_slice::<Value>(&body).map_err(
+            |source| SetupError::Json {
+                step: step.clone(),
+                source,
+            },
+        )?)),
+        (StatusCode::NOT_FOUND, _) => Ok(None),
+        (status, _) => Err(SetupError::Status {
+            step,
+            status: status.as_u16(),
+            body: String::new(),
+        }),
+    }
+}
+
+/// The identity `name` without `actions` (others' actions stay): whether that changed it.
+pub(super) async fn remove_identity_actions(
+    filer: &Filer,
+    name: &str,
+    actions: &[String],
+) -> Result<Outcome, SetupError> {
+    let Some(mut identity) = read_identity(filer, name).await? else {
+        return Ok(Outcome::Unchanged);
+    };
+    let have: Vec<Value> = identity["actions"].as_array().cloned().unwrap_or_default();
+    let kept: Vec<Value> = have
+        .iter()
+        .filter(|a| !actions.iter().any(|x| a.as_str() == Some(x)))
+        .cloned()
+        .collect();
+    if kept.len() == have.len() {
+        return Ok(Outcome::Unchanged);
+    }
+    identity["actions"] = Value::Array(kept);
+    filer
+        .put_json(
+            &format!("{IDENTITIES}/{name}.json"),
+            &identity,
+            &format!("identity {name}"),
+        )
+        .await?;
+    Ok(Outcome::Updated)
 }
 
 /// `current` with what this setup needs added, and whether that changed anything.
@@ -442,7 +491,11 @@ fn merged_identity(
 }
 
 /// The bucket's quota is `quota_mb` MiB, enforced.
-async fn ensure_quota(s3: &S3Client, bucket: &str, quota_mb: u32) -> Result<Outcome, SetupError> {
+pub(super) async fn ensure_quota(
+    s3: &S3Client,
+    bucket: &str,
+    quota_mb: u32,
+) -> Result<Outcome, SetupError> {
     let operation = format!("quota of {bucket}");
     let current = s3
         .send(
@@ -484,13 +537,13 @@ async fn ensure_quota(s3: &S3Client, bucket: &str, quota_mb: u32) -> Result<Outc
 }
 
 /// The filer's HTTP API: files by path.
-struct Filer {
+pub(super) struct Filer {
     http: HttpClient,
     base: String,
 }
 
 impl Filer {
-    fn new(url: &str, timeout: Duration) -> Result<Filer, SetupError> {
+    pub(super) fn new(url: &str, timeout: Duration) -> Result<Filer, SetupError> {
         let base = S3Client::anonymous(url, timeout)?.endpoint().to_owned();
         Ok(Filer {
             http: HttpClient::new(timeout),
@@ -507,7 +560,11 @@ impl Filer {
             })
     }
 
-    async fn get(&self, path: &str, step: &str) -> Result<(StatusCode, Bytes), SetupError> {
+    pub(super) async fn get(
+        &self,
+        path: &str,
+        step: &str,
+    ) -> Result<(StatusCode, Bytes), SetupError> {
         let request = Request::get(self.uri(path, step)?)
             .body(Full::new(Bytes::new()))
             .map_err(|e| SetupError::Http {
@@ -518,10 +575,42 @@ impl Filer {
         Ok((response.status, response.body))
     }
 
+    /// Deletes a file, or a directory with everything under it: returns whether there was
+    /// one (the filer answers a delete of a missing path with success: asked first).
+    pub(super) async fn delete(&self, path: &str, step: &str) -> Result<bool, SetupError> {
+        if self.get(path, step).await?.0 == StatusCode::NOT_FOUND {
+            return Ok(false);
+        }
+        let request = Request::delete(self.uri(
+            &format!("{path}?recursive=true&ignoreRecursiveError=true"),
+            step,
+        )?)
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| SetupError::Http {
+            step: step.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let response = self.http.send(step, request).await?;
+        match response.status {
+            StatusCode::NOT_FOUND => Ok(false),
+            status if status.is_success() => Ok(true),
+            status => Err(SetupError::Status {
+                step: step.to_owned(),
+                status: status.as_u16(),
+                body: String::new(),
+            }),
+        }
+    }
+
     /// Writes a file as a multipart upload: only that form makes the filer keep a file under
     /// `/etc` inside its metadata, where SeaweedFS reads identities from (a plain PUT stores
     /// it in volume chunks, and the gateway then finds the identity empty).
-    async fn put_json(&self, path: &str, value: &Value, step: &str) -> Result<(), SetupError> {
+    pub(super) async fn put_json(
+        &self,
+        path: &str,
+        value: &Value,
+        step: &str,
+    ) -> Result<(), SetupError> {
         let boundary: String = {
             use rand::Rng;
             let mut rng = rand::rng();

@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use super::couchdb::{delete_doc, ensure_doc, overlay, password_hash, subject_doc, wait_ready};
 use super::http::JsonClient;
 use super::redis::{connect_as_default, delete_acl_user, ensure_acl_user, persist_acl};
+use super::user_stores::{self, PgStore, UserMilvus, UserObjectStore, UserPostgres};
 use super::{
     Env, EnvVar, METADATA_ENV_PREFIX, NamespaceAuth, Outcome, Secret, SetupEnv, SetupError,
     SetupReport, SetupSettings, SetupStep, optional, required,
@@ -58,6 +59,56 @@ pub const USER_ENV: &[EnvVar] = &[
         default: Some(""),
     },
     optional("USER_REDIS_PREFIX", ""),
+    optional("MINIO_URL", ""),
+    optional("SEAWEEDFS_S3_URL", ""),
+    optional("SEAWEEDFS_FILER_URL", ""),
+    optional("MINIO_ROOT_USER", ""),
+    EnvVar {
+        name: "MINIO_ROOT_PASSWORD",
+        secret: true,
+        default: Some(""),
+    },
+    EnvVar {
+        name: "USER_S3_SECRET_KEY",
+        secret: true,
+        default: Some(""),
+    },
+    optional("USER_S3_DATA_BUCKET", ""),
+    optional("USER_S3_ROUTE_BUCKET", ""),
+    optional("USER_S3_QUOTA_MB", ""),
+    optional("POSTGRES_ADDR", ""),
+    optional("FERRETDB_POSTGRES_ADDR", ""),
+    EnvVar {
+        name: "POSTGRES_SUPERUSER_PASSWORD",
+        secret: true,
+        default: Some(""),
+    },
+    optional("USER_POSTGRES_DATABASE", ""),
+    EnvVar {
+        name: "USER_POSTGRES_PASSWORD",
+        secret: true,
+        default: Some(""),
+    },
+    optional("USER_POSTGRES_EXTENSIONS", ""),
+    optional("FERRETDB_DATABASE", "ferretdb"),
+    optional("USER_MONGODB_DATABASE", ""),
+    EnvVar {
+        name: "USER_MONGODB_PASSWORD",
+        secret: true,
+        default: Some(""),
+    },
+    optional("MILVUS_URL", ""),
+    EnvVar {
+        name: "MILVUS_ROOT_PASSWORD",
+        secret: true,
+        default: Some(""),
+    },
+    optional("USER_MILVUS_DATABASE", ""),
+    EnvVar {
+        name: "USER_MILVUS_PASSWORD",
+        secret: true,
+        default: Some(""),
+    },
     optional("USER_WAIT_SECONDS", "60"),
     optional("USER_TIMEOUT_SECONDS", "10"),
     optional("NUVOLARIS_BCRYPT_COST", "12"),
@@ -113,6 +164,22 @@ pub struct UserRedisTarget {
 /// | `REDIS_DEFAULT_PASSWORD` | with `REDIS_ADDR` (secret) | password of Redis' `default` user |
 /// | `USER_REDIS_PASSWORD` | none (secret) | the user's ACL password; unset: the user has Redis off |
 /// | `USER_REDIS_PREFIX` | `<login>` | key prefix (`:` appended when missing) |
+/// | `MINIO_URL` | none | the installation's MinIO; unset: it has none |
+/// | `MINIO_ROOT_USER` / `MINIO_ROOT_PASSWORD` | with `MINIO_URL` (password secret) | its root user |
+/// | `SEAWEEDFS_S3_URL` / `SEAWEEDFS_FILER_URL` | none | the installation's SeaweedFS (without `MINIO_URL`) |
+/// | `USER_S3_SECRET_KEY` | none (secret) | the account's key; unset: the user has storage off |
+/// | `USER_S3_DATA_BUCKET` / `USER_S3_ROUTE_BUCKET` | none | the data and web buckets, when on |
+/// | `USER_S3_QUOTA_MB` | none | hard quota of each bucket; unset: none |
+/// | `POSTGRES_ADDR` | none | `host:port` of the installation's Postgres; unset: none |
+/// | `FERRETDB_POSTGRES_ADDR` | none | the PostgreSQL FerretDB stores into; unset: no FerretDB |
+/// | `POSTGRES_SUPERUSER_PASSWORD` | with either (secret) | the `postgres` superuser's password |
+/// | `USER_POSTGRES_DATABASE` / `USER_POSTGRES_PASSWORD` | `<login>` / none (secret) | the user's database and role password; no password: Postgres off |
+/// | `USER_POSTGRES_EXTENSIONS` | none | extensions created in it, comma-separated |
+/// | `FERRETDB_DATABASE` | `ferretdb` | the PostgreSQL database FerretDB stores into |
+/// | `USER_MONGODB_DATABASE` / `USER_MONGODB_PASSWORD` | `<login>` / none (secret) | the user's FerretDB database (`<db>_ferretdb`) and role password; no password: off |
+/// | `MILVUS_URL` | none | the installation's Milvus (REST); unset: it has none |
+/// | `MILVUS_ROOT_PASSWORD` | with `MILVUS_URL` (secret) | Milvus' `root` password |
+/// | `USER_MILVUS_DATABASE` / `USER_MILVUS_PASSWORD` | `<login>` / none (secret) | the user's database and password; no password: Milvus off |
 /// | `USER_QUOTA_<KEY>` | none | `quota` entries of the metadata document |
 /// | `NUVOLARIS_METADATA_<KEY>` | none (secret) | `env` entries of the metadata document |
 /// | `USER_WAIT_SECONDS` | `60` | how long to wait for each store to answer |
@@ -130,6 +197,14 @@ pub struct UserSetupConfig {
     pub couchdb_admin: (String, Secret),
     pub db_prefix: String,
     pub redis: Option<UserRedisTarget>,
+    /// The installation's MinIO and the user's buckets.
+    pub object_store: Option<UserObjectStore>,
+    /// The installation's Postgres and the user's database.
+    pub postgres: Option<UserPostgres>,
+    /// The PostgreSQL FerretDB stores into and the user's MongoDB database.
+    pub mongodb: Option<UserPostgres>,
+    /// The installation's Milvus and the user's database.
+    pub milvus: Option<UserMilvus>,
     /// `quota` entries of the metadata document, in this order.
     pub quota: Vec<(String, String)>,
     /// `env` entries of the metadata document, in this order.
@@ -164,6 +239,10 @@ impl UserSetupConfig {
             couchdb_admin,
             db_prefix: DEFAULT_PREFIX.to_owned(),
             redis: None,
+            object_store: None,
+            postgres: None,
+            mongodb: None,
+            milvus: None,
             quota: Vec::new(),
             metadata: Vec::new(),
             wait: DEFAULT_WAIT,
@@ -238,7 +317,13 @@ impl SetupSettings for UserSetupConfig {
         for (key, value) in &self.metadata {
             env = env.secret(&format!("{METADATA_ENV_PREFIX}{key}"), value);
         }
-        env
+        let env = user_stores::write_env(
+            env,
+            self.object_store.as_ref(),
+            self.postgres.as_ref(),
+            self.mongodb.as_ref(),
+        );
+        user_stores::write_milvus_env(env, self.milvus.as_ref())
     }
 
     fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, SetupError> {
@@ -307,8 +392,15 @@ impl SetupSettings for UserSetupConfig {
                     reason: "expected a number from 4 to 31".into(),
                 })?,
         };
+        let timeout = env.seconds("USER_TIMEOUT_SECONDS", DEFAULT_TIMEOUT.as_secs())?;
+        let (object_store, postgres, mongodb) = user_stores::read_env(&env, &login, timeout)?;
+        let milvus = user_stores::read_milvus_env(&env, &login)?;
         Ok(UserSetupConfig {
             action,
+            milvus,
+            object_store,
+            postgres,
+            mongodb,
             email: env.required("USER_EMAIL")?,
             password: env.secret("USER_PASSWORD")?,
             auth: split_auth(&env.secret("USER_AUTH")?)?,
@@ -325,7 +417,7 @@ impl SetupSettings for UserSetupConfig {
                 .map(|(k, v)| (k, Secret::new(v)))
                 .collect(),
             wait: env.seconds("USER_WAIT_SECONDS", DEFAULT_WAIT.as_secs())?,
-            timeout: env.seconds("USER_TIMEOUT_SECONDS", DEFAULT_TIMEOUT.as_secs())?,
+            timeout,
             bcrypt_cost,
             login,
         })
@@ -391,6 +483,19 @@ async fn apply(cfg: &UserSetupConfig) -> Result<SetupReport, SetupError> {
         }
     }
 
+    if let Some(store) = &cfg.object_store {
+        user_stores::apply_object_store(store, cfg, &mut report).await?;
+    }
+    if let Some(pg) = &cfg.postgres {
+        user_stores::apply_pg(PgStore::Postgres, pg, cfg, &mut report).await?;
+    }
+    if let Some(pg) = &cfg.mongodb {
+        user_stores::apply_pg(PgStore::Ferretdb, pg, cfg, &mut report).await?;
+    }
+    if let Some(milvus) = &cfg.milvus {
+        user_stores::apply_milvus(milvus, cfg, &mut report).await?;
+    }
+
     let users_metadata = format!("{}users_metadata", cfg.db_prefix);
     let outcome = ensure_doc(&db, &users_metadata, &cfg.login, |current| {
         metadata_doc(cfg, current)
@@ -448,6 +553,35 @@ async fn delete(cfg: &UserSetupConfig) -> Result<SetupReport, SetupError> {
             report.record(format!("acl user {}", cfg.login), outcome);
             report.steps.extend(persisted.steps);
         }));
+    }
+    if let Some(store) = &cfg.object_store {
+        let mut steps = SetupReport::default();
+        keep(
+            user_stores::delete_object_store(store, cfg, &mut steps)
+                .await
+                .map(|()| report.steps.extend(steps.steps)),
+        );
+    }
+    for (kind, pg) in [
+        (PgStore::Postgres, &cfg.postgres),
+        (PgStore::Ferretdb, &cfg.mongodb),
+    ] {
+        if let Some(pg) = pg {
+            let mut steps = SetupReport::default();
+            keep(
+                user_stores::delete_pg(kind, pg, cfg, &mut steps)
+                    .await
+                    .map(|()| report.steps.extend(steps.steps)),
+            );
+        }
+    }
+    if let Some(milvus) = &cfg.milvus {
+        let mut steps = SetupReport::default();
+        keep(
+            user_stores::delete_milvus(milvus, cfg, &mut steps)
+                .await
+                .map(|()| report.steps.extend(steps.steps)),
+        );
     }
     match first_error {
         Some(err) => Err(err),
@@ -524,6 +658,33 @@ mod tests {
         cfg.redis = None;
         cfg.wait = Duration::from_secs(5);
         crate::setup::tests::assert_round_trip(&cfg);
+        let mut stores = with_stores();
+        crate::setup::tests::assert_round_trip(&stores);
+        let env = stores.to_env();
+        for secret in [
+            "s3-S3cret",
+            "root-S3cret",
+            "pg-S3cret",
+            "mongo-S3cret",
+            "su-S3cret",
+        ] {
+            assert!(
+                env.plain.iter().all(|(_, v)| !v.contains(secret)),
+                "{secret} in the plain values"
+            );
+        }
+        // every store off for the user, the installation's still there
+        stores.object_store.as_mut().unwrap().user = None;
+        stores.postgres.as_mut().unwrap().user = None;
+        stores.mongodb.as_mut().unwrap().user = None;
+        stores.milvus.as_mut().unwrap().user = None;
+        crate::setup::tests::assert_round_trip(&stores);
+        let mut weed = with_stores();
+        weed.object_store.as_mut().unwrap().admin =
+            super::super::user_stores::ObjectStoreAdmin::Seaweedfs {
+                filer_url: "http://seaweedfs:9090".into(),
+            };
+        crate::setup::tests::assert_round_trip(&weed);
         let env = sample().to_env();
         for secret in [
             "exjT3XRR",
@@ -538,6 +699,56 @@ mod tests {
                 "{secret} in the plain values"
             );
         }
+    }
+
+    fn with_stores() -> UserSetupConfig {
+        use super::super::postgres::PgServer;
+        use super::super::s3::S3Credentials;
+        use super::super::user_stores::{ObjectStoreAdmin, UserBuckets, UserDatabase};
+        let mut cfg = sample();
+        cfg.object_store = Some(UserObjectStore {
+            url: "http://nuvolaris-minio:9000".into(),
+            admin: ObjectStoreAdmin::Minio(S3Credentials::new("minio", Secret::new("root-S3cret"))),
+            user: Some(UserBuckets {
+                secret_key: Secret::new("s3-S3cret"),
+                data: Some("devel-data".into()),
+                route: None,
+                quota_mb: Some(20),
+            }),
+        });
+        let server = PgServer {
+            address: "nuvolaris-postgres:5432".into(),
+            superuser: "postgres".into(),
+            password: Secret::new("su-S3cret"),
+            timeout: DEFAULT_TIMEOUT,
+        };
+        cfg.postgres = Some(UserPostgres {
+            server: server.clone(),
+            user: Some(UserDatabase {
+                database: "devel".into(),
+                password: Secret::new("pg-S3cret"),
+            }),
+            extensions: vec!["vector".into()],
+            ferretdb_database: String::new(),
+        });
+        cfg.mongodb = Some(UserPostgres {
+            server,
+            user: Some(UserDatabase {
+                database: "devel".into(),
+                password: Secret::new("mongo-S3cret"),
+            }),
+            extensions: Vec::new(),
+            ferretdb_database: "ferretdb".into(),
+        });
+        cfg.milvus = Some(UserMilvus {
+            url: "http://nuvolaris-milvus:19530".into(),
+            root_password: Secret::new("milvus-root-S3cret"),
+            user: Some(UserDatabase {
+                database: "devel".into(),
+                password: Secret::new("milvus-S3cret"),
+            }),
+        });
+        cfg
     }
 
     #[test]

@@ -10,6 +10,7 @@
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod milvus_standin;
 pub mod openwhisk_standin;
 pub mod requests;
 pub mod servers;

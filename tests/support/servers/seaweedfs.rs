@@ -84,7 +84,9 @@ impl Seaweedfs {
             flag("master.telemetry", &false),
             flag("volume.port", &volume),
             flag("volume.port.grpc", &volume_grpc),
-            flag("volume.max", &8),
+            // Each bucket is a collection with volumes of its own: room for a few users'
+            // buckets (volume files are created sparse and grow with what is written).
+            flag("volume.max", &64),
             flag("volume.preStopSeconds", &0),
             "-filer".to_string(),
             flag("filer.port", &filer),
