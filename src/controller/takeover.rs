@@ -7,6 +7,9 @@
 //!   memory keeps its live pod template until the user allows the restart with the Whisk
 //!   annotation [`ALLOW_RESTART_ANNOTATION`] (`redis`, a comma-separated list of component keys,
 //!   or `*`); then this version's template is applied and its pods roll once.
+//! - Claims ([`keep_live_claims`]): a StatefulSet whose live claim templates differ from this
+//!   version's (the original's separate claims) keeps running on its live claims
+//!   (`apply::claims`).
 //! - Leftovers ([`remove_leftovers`]): objects of the original that this version replaces
 //!   (`Component::leftovers`) are deleted once their component is Ready and holds nothing.
 
@@ -19,6 +22,7 @@ use kube::core::{ApiResource, GroupVersionKind};
 
 use super::reconcile::Plan;
 use super::status::{ComponentOutcome, Outcome};
+use crate::apply::claims;
 use crate::apply::hold::{self, HELD_ANNOTATION};
 use crate::apply::{Applier, ApplyError, LABEL_MANAGED_BY, LiveIndex, MANAGER, ObjectKey};
 use crate::crd::ComponentId;
@@ -100,6 +104,48 @@ pub(crate) async fn hold_in_memory(
         }
     }
     Ok(held)
+}
+
+/// Replaces, in `plan`, the claim templates of every StatefulSet that must keep the live ones
+/// ([`claims::must_check`], [`claims::keep_claims`]): a StatefulSet of the original whose data
+/// is on a separate claim. Reads only (a GET of each such StatefulSet); returns the objects kept.
+pub(crate) async fn keep_live_claims(
+    applier: &Applier,
+    plan: &mut Plan,
+    index: &LiveIndex,
+) -> Result<Vec<ObjectKey>, ApplyError> {
+    let mut kept = Vec::new();
+    for component in plan.rendered_mut() {
+        for object in component.objects.iter_mut() {
+            if !claims::has_claim_templates(object) {
+                continue;
+            }
+            let Some(key) = ObjectKey::of(object) else {
+                continue;
+            };
+            // ours and not kept (the usual case): decided from the index, no read
+            if let Some(indexed) = index.metadata(&key)
+                && !claims::must_check(object, Some(indexed))
+            {
+                continue;
+            }
+            let Some(live) = applier.live(object).await? else {
+                continue;
+            };
+            let meta: Option<ObjectMeta> = live
+                .get("metadata")
+                .cloned()
+                .and_then(|m| serde_json::from_value(m).ok());
+            if !claims::must_check(object, meta.as_ref()) {
+                continue;
+            }
+            if let Some(on_live_claims) = claims::keep_claims(object, &live) {
+                *object = on_live_claims;
+                kept.push(key);
+            }
+        }
+    }
+    Ok(kept)
 }
 
 /// The Event note for workloads first held in this reconcile, `None` when there are none.
