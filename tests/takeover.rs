@@ -1346,6 +1346,19 @@ async fn the_whisk_installation_is_taken_over_with_every_component() {
         }
     }
     let removed_in = started.elapsed();
+    // No claim goes with the Whisk any more: the original's owner references are released.
+    let whisk_uid = whisk.uid().expect("uid");
+    wait_for_list(
+        &ns.api::<PersistentVolumeClaim>(),
+        "",
+        "the original's claims released from the Whisk",
+        |claims| {
+            claims
+                .iter()
+                .all(|c| c.owner_references().iter().all(|r| r.uid != whisk_uid))
+        },
+    )
+    .await;
     let fates = assert_taken_over(&client, &ns.name, &original, &[]).await;
     assert_eq!(
         fates.values().map(|f| f.removed.len()).sum::<usize>(),

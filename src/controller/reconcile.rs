@@ -467,6 +467,13 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
             run.errors.push(format!("leftovers: {err}"));
         }
     }
+    match takeover::release_claims(&ctx.client, &owner.namespace, &owner.uid).await {
+        Ok(released) => run.total.migrated += released,
+        Err(err) => {
+            tracing::warn!(error = ?err, "cannot release the claims of the previous installation");
+            run.errors.push(format!("claims: {err}"));
+        }
+    }
     report(ctx, whisk, &previous, Verdict::Components(outcomes), run).await
 }
 
