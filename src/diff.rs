@@ -187,6 +187,7 @@ pub async fn diff_whisk(
     let applier = Applier::new(client.clone());
     let index = applier.index(&owner, &plan.kinds, false).await?;
     takeover::hold_in_memory(&applier, &whisk.metadata, &mut plan, &index).await?;
+    takeover::keep_live_claims(&applier, &mut plan, &index).await?;
     let keep = plan.keep(&index);
     let objects: Vec<&Object> = plan.objects().collect();
 

@@ -22,12 +22,14 @@
 //! (the original filled in its defaults, which are the sample's values): the operator must find
 //! each in the live installation.
 //!
-//! Components covered: the ones this build implements (`components::component(id)` is `Some`;
-//! printed by the test): preloader, couchdb, redis, openwhisk (standalone) and endpoint today.
-//! The whisk sample also enables registry, minio, static, etcd and milvus: while a component is
-//! not built its objects must stay untouched; once it is, every object the original made for it
-//! must be adopted, replaced (a Job) or removed as a leftover, like the others. A component
-//! branch adds its own credential and data checks next to Redis's and CouchDB's.
+//! Components covered: every one of the samples (this version builds them all; the whisk test
+//! fails naming any it would not). Every object the original made is adopted, replaced (a Job)
+//! or removed as a leftover (`Component::leftovers`) once its component is Ready; claims are kept
+//! as they are, whoever renders them now (the registry's separate `registry-pvc` stays its pod's
+//! volume: `apply::claims`; Pulsar's three claims stay after Pulsar is removed). The whisk CR's
+//! credentials of the components the minimal sample lacks are left out: each is adopted from the
+//! original's objects or `cm/config` annotations; only the keys the original did not have (etcd's
+//! JWT key, the registry's htpasswd salt) are generated.
 //!
 //! Figures printed: takeover time to Ready, rolls and pods replaced per workload, objects adopted / replaced /
 //! removed.
@@ -282,6 +284,43 @@ fn original_annotations(spec: &Value, objects: &[Applied]) -> Vec<(String, Strin
             ("redis_provider", "valkey".to_owned()),
         ] {
             out.push((key.to_owned(), value));
+        }
+    }
+    // the credentials and where to reach them, as its components published them (§11)
+    let annotations: [(&str, &[(&str, &str)]); 3] = [
+        (
+            "registry",
+            &[
+                ("registry_host", "127.0.0.1:32000"),
+                ("registry_internal_host", "nuvolaris-registry-svc:5000"),
+                ("registry_username", "nuvolaris"),
+                ("registry_password", "4pwdregistry"),
+            ],
+        ),
+        (
+            "minio",
+            &[
+                ("s3_host", "nuvolaris-minio"),
+                ("s3_port", "9000"),
+                ("s3_provider", "minio"),
+                ("s3_access_key", "nuvolaris"),
+                ("s3_secret_key", "tfteSlswRu7BJ86wekitnifILbZam1KYY3TG"),
+            ],
+        ),
+        (
+            "milvus",
+            &[
+                ("milvus_host", "nuvolaris-milvus"),
+                ("milvus_port", "19530"),
+                ("milvus_db_name", "nuvolaris"),
+                // the original's default `milvus.nuvolaris.password`
+                ("milvus_token", "nuvolaris:Nuv0therPa55"),
+            ],
+        ),
+    ];
+    for (component, pairs) in annotations {
+        if on(component) {
+            out.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         }
     }
     // `<pod label name>_version` for the pods annotated `annotate-version`
@@ -706,6 +745,28 @@ async fn delete_whisk(whisks: &Api<Whisk>) {
     support::wait_deleted(whisks, "controller", &uid, "the Whisk deleted").await;
 }
 
+/// Waits until the original's object `applied` (uid `uid`) is deleted.
+async fn wait_removed(ns: &TestNamespace, applied: &Applied, uid: &str) {
+    let what = format!("leftover {} removed", applied.shown());
+    let name = applied.name();
+    match applied.kind() {
+        "ConfigMap" => support::wait_deleted(&ns.api::<ConfigMap>(), name, uid, &what).await,
+        "Secret" => support::wait_deleted(&ns.api::<Secret>(), name, uid, &what).await,
+        "Service" => support::wait_deleted(&ns.api::<Service>(), name, uid, &what).await,
+        "StatefulSet" => support::wait_deleted(&ns.api::<StatefulSet>(), name, uid, &what).await,
+        "Job" => {
+            support::wait_deleted(
+                &ns.api::<k8s_openapi::api::batch::v1::Job>(),
+                name,
+                uid,
+                &what,
+            )
+            .await
+        }
+        other => panic!("no leftover of kind {other} expected ({})", applied.shown()),
+    }
+}
+
 fn secret_text(secret: &Secret, key: &str) -> String {
     secret
         .data
@@ -755,7 +816,8 @@ fn print_figures(what: &str, elapsed: Duration, pods: &PodLog, fates: &BTreeMap<
     let count = |f: fn(&Fate) -> usize| fates.values().map(f).sum::<usize>();
     eprintln!(
         "FIGURE takeover of the original's {what}: Ready in {elapsed:.1?}; rolls per workload {:?}; \
-         pods replaced per workload {:?}; objects adopted {}, replaced {}, removed {}, untouched {}",
+         pods replaced per workload {:?}; objects adopted {}, replaced {}, removed {}, untouched {} \
+         (claims are kept as they are)",
         pods.rolls(),
         pods.replaced(),
         count(|f| f.adopted.len()),
@@ -777,12 +839,19 @@ async fn assert_taken_over(
     allowed_leftovers: &[&str],
 ) -> BTreeMap<String, Fate> {
     let fates = fates(client, ns, original).await;
+    for (component, fate) in &fates {
+        eprintln!("  fate of {component}: {fate:?}");
+    }
     for applied in &original.objects {
         let fate = &fates[&applied.component];
         let shown = applied.shown();
         if applied.implemented().is_some() {
+            // a claim is kept as it is (checked below), whoever renders it now
+            let kept_claim = applied.kind() == "PersistentVolumeClaim";
             assert!(
-                !fate.untouched.contains(&shown) || allowed_leftovers.contains(&applied.name()),
+                !fate.untouched.contains(&shown)
+                    || kept_claim
+                    || allowed_leftovers.contains(&applied.name()),
                 "{shown} of {} is left as the original made it",
                 applied.component
             );
@@ -1108,7 +1177,7 @@ async fn the_minimal_installation_is_taken_over_without_losing_data() {
 }
 
 #[tokio::test]
-async fn the_whisk_installation_is_taken_over_and_what_is_not_built_stays() {
+async fn the_whisk_installation_is_taken_over_with_every_component() {
     let _one = ONE_AT_A_TIME.lock().await;
     let client = support::cluster().await;
     support::install_crds(&client).await;
@@ -1116,49 +1185,142 @@ async fn the_whisk_installation_is_taken_over_and_what_is_not_built_stays() {
     let sample = Sample {
         cr: "whisk.yaml",
         capture: "whisk-kind.yaml",
-        left_out: &[],
+        // the credentials of the components the minimal sample lacks: found in the live
+        // installation (the original's objects and `cm/config` annotations)
+        left_out: &[
+            "/registry/auth/password",
+            "/minio/admin/password",
+            "/minio/nuvolaris/password",
+            "/etcd/root/password",
+            "/milvus/password/root",
+            "/milvus/password/s3",
+        ],
     };
     let original = install_original(&client, &ns.name, &sample).await;
-    let not_built: BTreeSet<&str> = original
+    let enabled: Vec<&'static str> = original
+        .objects
+        .iter()
+        .filter_map(Applied::implemented)
+        .map(ComponentId::key)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let not_built: Vec<&str> = original
         .objects
         .iter()
         .filter(|a| a.implemented().is_none())
         .map(|a| a.component.as_str())
         .collect();
-    eprintln!(
-        "components of the sample not built by this version (must stay untouched): {not_built:?}"
+    assert!(
+        not_built.is_empty(),
+        "components of the sample this version does not build: {not_built:?}"
     );
 
     let (pods, pod_watch) = PodLog::start(&client, &ns.name);
     let started = Instant::now();
     let stop = start_operator(&client, &ns.name);
     let whisks = ns.api::<Whisk>();
-    let overall = if not_built.is_empty() {
-        "Ready"
-    } else {
-        "Degraded"
-    };
     let whisk = wait_for(
         &whisks,
         "controller",
-        "the whisk installation taken over",
-        taken_over(
-            vec!["preloader", "couchdb", "openwhisk", "endpoint"],
-            overall,
-        ),
+        "the whisk installation taken over, Ready",
+        taken_over(enabled.clone(), "Ready"),
     )
     .await;
     let elapsed = started.elapsed();
+    eprintln!("components taken over: {enabled:?}");
     assert_whisk_in_order(&whisk);
-    // The CR gives every password: nothing to generate or adopt.
-    assert!(
-        ns.api::<Secret>()
-            .get_opt("nuvolaris-generated")
-            .await
-            .expect("read")
-            .is_none(),
-        "nuvolaris-generated holds only what was generated or adopted"
+
+    // Every credential in use kept: the ones the CR leaves out adopted from the live objects
+    // and annotations; generated only what the original did not have.
+    let generated = ns
+        .api::<Secret>()
+        .get("nuvolaris-generated")
+        .await
+        .expect("nuvolaris-generated");
+    let held: BTreeMap<String, String> = generated
+        .data
+        .clone()
+        .unwrap_or_default()
+        .keys()
+        .map(|k| (k.clone(), secret_text(&generated, k)))
+        .collect();
+    let adopted: BTreeMap<&str, &str> = BTreeMap::from([
+        ("registry-password", "4pwdregistry"),
+        ("minio-root-password", "minioadmin"),
+        (
+            "minio-nuvolaris-password",
+            "tfteSlswRu7BJ86wekitnifILbZam1KYY3TG",
+        ),
+        ("etcd-root-password", "0therPa55"),
+        ("milvus-root-password", "An0therPa55"),
+        ("milvus-s3-password", "8_d$8zCrl7\u{a3}m"),
+        ("milvus-nuvolaris-password", "Nuv0therPa55"),
+    ]);
+    // new with this version: the registry's htpasswd salt, etcd's own JWT key
+    let fresh = ["etcd-jwt-key", "registry-htpasswd-salt"];
+    let mut expected_keys: Vec<&str> = adopted.keys().copied().chain(fresh).collect();
+    expected_keys.sort();
+    assert_eq!(
+        held.keys().map(String::as_str).collect::<Vec<_>>(),
+        expected_keys,
+        "nuvolaris-generated holds what the CR leaves out, nothing else"
     );
+    for (key, value) in &adopted {
+        assert!(
+            held[*key] == *value,
+            "{key}: the adopted value differs from the live one"
+        );
+    }
+    let adopted_note = events_with(&client, &ns.name, "CredentialsAdopted")
+        .await
+        .join(" ");
+    for key in adopted.keys() {
+        assert!(
+            adopted_note.contains(key),
+            "{key} not adopted: {adopted_note}"
+        );
+    }
+    let etcd_secret = hashed_secret(&client, &ns.name, "nuvolaris-etcd-secret").await;
+    assert_eq!(secret_text(&etcd_secret, "rootPassword"), "0therPa55");
+    let pull = ns
+        .api::<Secret>()
+        .get("registry-pull-secret")
+        .await
+        .expect("registry-pull-secret");
+    assert!(
+        secret_text(&pull, ".dockerconfigjson").contains("\"password\":\"4pwdregistry\""),
+        "the registry's pull Secret keeps the password"
+    );
+
+    // The registry keeps its data: the original's separate claim stays its pod's volume.
+    let registry = ns
+        .api::<StatefulSet>()
+        .get("registry")
+        .await
+        .expect("registry");
+    let claims: Vec<String> = registry
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.volumes.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| {
+            v.persistent_volume_claim
+                .as_ref()
+                .map(|c| c.claim_name.clone())
+        })
+        .collect();
+    assert_eq!(claims, ["registry-pvc"], "the registry's claim");
+    assert!(
+        registry
+            .annotations()
+            .contains_key("nuvolaris.org/kept-claims"),
+        "{:?}",
+        registry.annotations()
+    );
+
     for name in ["apihost", "apihost-info", "apihost-my"] {
         let ingress = ns.api::<Ingress>().get(name).await.expect("ingress");
         let host = ingress
@@ -1167,11 +1329,51 @@ async fn the_whisk_installation_is_taken_over_and_what_is_not_built_stays() {
             .and_then(|r| r.first().and_then(|r| r.host.clone()));
         assert_eq!(host.as_deref(), Some("localhost"), "{name}");
     }
+    // What this version replaces goes once its component is Ready; claims stay.
+    let mut leftovers = 0;
+    for applied in &original.objects {
+        let Some(id) = applied.implemented() else {
+            continue;
+        };
+        let component = nuvolaris_operator::components::component(id).expect("built");
+        if component
+            .leftovers()
+            .iter()
+            .any(|l| l.kind.kind == applied.kind() && l.name == applied.name())
+        {
+            wait_removed(&ns, applied, &original.uids[&applied.shown()]).await;
+            leftovers += 1;
+        }
+    }
+    let removed_in = started.elapsed();
+    // No claim goes with the Whisk any more: the original's owner references are released.
+    let whisk_uid = whisk.uid().expect("uid");
+    wait_for_list(
+        &ns.api::<PersistentVolumeClaim>(),
+        "",
+        "the original's claims released from the Whisk",
+        |claims| {
+            claims
+                .iter()
+                .all(|c| c.owner_references().iter().all(|r| r.uid != whisk_uid))
+        },
+    )
+    .await;
     let fates = assert_taken_over(&client, &ns.name, &original, &[]).await;
+    assert_eq!(
+        fates.values().map(|f| f.removed.len()).sum::<usize>(),
+        leftovers,
+        "only leftovers are removed"
+    );
     let rolls = pods.rolls();
     for (workload, count) in &rolls {
         assert!(*count <= 1, "{workload} rolled more than once: {rolls:?}");
     }
+    // the registry's data stays on its claim: a roll at most, same claim
+    assert!(rolls.get("registry").is_none_or(|r| *r <= 1), "{rolls:?}");
+    eprintln!(
+        "FIGURE whisk installation: the original's leftovers removed {removed_in:.1?} after the start"
+    );
     print_figures("whisk installation", elapsed, &pods, &fates);
 
     delete_whisk(&whisks).await;

@@ -27,6 +27,7 @@
 //! zero writes.
 
 pub mod annotations;
+pub mod claims;
 pub mod hold;
 pub mod kinds;
 pub mod migrate;

@@ -7,7 +7,7 @@
 //! PodDisruptionBudget `nuvolaris-etcd` with more than one member.
 
 use super::kit::{Overlay, VolumeClaim, Workload};
-use super::{Component, RenderError};
+use super::{Component, Leftover, RenderError};
 use crate::apply::kinds::{self, KnownKind};
 use crate::config::etcd::NAME;
 use crate::config::{self, Config, GeneratedKey};
@@ -89,6 +89,20 @@ impl Component for Etcd {
 
     fn generated_secrets(&self) -> &'static [GeneratedKey] {
         config::etcd::GENERATED
+    }
+
+    /// The original's Secrets, replaced by `nuvolaris-etcd-secret-<hash>` and `nuvolaris-etcd-jwt-token-<hash>`.
+    fn leftovers(&self) -> &'static [Leftover] {
+        &[
+            Leftover {
+                kind: kinds::SECRET,
+                name: "nuvolaris-etcd-secret",
+            },
+            Leftover {
+                kind: kinds::SECRET,
+                name: "nuvolaris-etcd-jwt-token",
+            },
+        ]
     }
 
     fn kinds(&self) -> &'static [KnownKind] {

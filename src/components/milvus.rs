@@ -11,7 +11,7 @@
 use minijinja::context;
 
 use super::kit::{Overlay, Workload};
-use super::{Component, ConfigAnnotation, RenderError};
+use super::{Component, ConfigAnnotation, Leftover, RenderError};
 use crate::apply::kinds::{self, KnownKind};
 use crate::config::milvus::{BUCKET, DATABASE, NAME, PORT, S3_USER, USER};
 use crate::config::{self, Config, GeneratedKey};
@@ -96,6 +96,93 @@ impl Component for Milvus {
 
     fn generated_secrets(&self) -> &'static [GeneratedKey] {
         config::milvus::GENERATED
+    }
+
+    /// The original's configuration (now the Secret `nuvolaris-milvus-<hash>`) and its Pulsar
+    /// cluster (now rocksmq, embedded). Pulsar's claims are kept: a claim is never removed.
+    fn leftovers(&self) -> &'static [Leftover] {
+        &[
+            Leftover {
+                kind: kinds::CONFIG_MAP,
+                name: "nuvolaris-milvus",
+            },
+            Leftover {
+                kind: kinds::CONFIG_MAP,
+                name: "nuvolaris-milvus-minio",
+            },
+            Leftover {
+                kind: kinds::CONFIG_MAP,
+                name: "nuvolaris-milvus-pulsarv3-bookie",
+            },
+            Leftover {
+                kind: kinds::CONFIG_MAP,
+                name: "nuvolaris-milvus-pulsarv3-broker",
+            },
+            Leftover {
+                kind: kinds::CONFIG_MAP,
+                name: "nuvolaris-milvus-pulsarv3-proxy",
+            },
+            Leftover {
+                kind: kinds::CONFIG_MAP,
+                name: "nuvolaris-milvus-pulsarv3-recovery",
+            },
+            Leftover {
+                kind: kinds::CONFIG_MAP,
+                name: "nuvolaris-milvus-pulsarv3-zookeeper",
+            },
+            Leftover {
+                kind: kinds::SECRET,
+                name: "nuvolaris-milvus-etcd-secret",
+            },
+            Leftover {
+                kind: kinds::SECRET,
+                name: "nuvolaris-milvus-s3-secret",
+            },
+            Leftover {
+                kind: kinds::SERVICE,
+                name: "nuvolaris-milvus-pulsarv3-bookie",
+            },
+            Leftover {
+                kind: kinds::SERVICE,
+                name: "nuvolaris-milvus-pulsarv3-broker",
+            },
+            Leftover {
+                kind: kinds::SERVICE,
+                name: "nuvolaris-milvus-pulsarv3-recovery",
+            },
+            Leftover {
+                kind: kinds::SERVICE,
+                name: "nuvolaris-milvus-pulsarv3-zookeeper",
+            },
+            Leftover {
+                kind: kinds::STATEFUL_SET,
+                name: "nuvolaris-milvus-pulsarv3-bookie",
+            },
+            Leftover {
+                kind: kinds::STATEFUL_SET,
+                name: "nuvolaris-milvus-pulsarv3-broker",
+            },
+            Leftover {
+                kind: kinds::STATEFUL_SET,
+                name: "nuvolaris-milvus-pulsarv3-proxy",
+            },
+            Leftover {
+                kind: kinds::STATEFUL_SET,
+                name: "nuvolaris-milvus-pulsarv3-recovery",
+            },
+            Leftover {
+                kind: kinds::STATEFUL_SET,
+                name: "nuvolaris-milvus-pulsarv3-zookeeper",
+            },
+            Leftover {
+                kind: kinds::JOB,
+                name: "nuvolaris-milvus-pulsarv3-bookie-init",
+            },
+            Leftover {
+                kind: kinds::JOB,
+                name: "nuvolaris-milvus-pulsarv3-pulsar-init",
+            },
+        ]
     }
 
     fn kinds(&self) -> &'static [KnownKind] {

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::kit::{Overlay, VolumeClaim, Workload};
 use super::web::{self, Target, WebRoute};
-use super::{Component, ConfigAnnotation, RenderError};
+use super::{Component, ConfigAnnotation, Leftover, RenderError};
 use crate::apply::kinds::{self, KnownKind};
 use crate::config::registry::{SERVICE, SERVICE_HOST};
 use crate::config::{self, Config, GeneratedKey};
@@ -102,6 +102,14 @@ impl Component for Registry {
 
     fn generated_secrets(&self) -> &'static [GeneratedKey] {
         config::registry::GENERATED
+    }
+
+    /// The original's htpasswd Secret, replaced by `registry-auth-secret-<hash>`.
+    fn leftovers(&self) -> &'static [Leftover] {
+        &[Leftover {
+            kind: kinds::SECRET,
+            name: "registry-auth-secret",
+        }]
     }
 
     fn kinds(&self) -> &'static [KnownKind] {

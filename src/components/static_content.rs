@@ -12,7 +12,7 @@ use minijinja::context;
 use super::kit::{Overlay, VolumeClaim, Workload};
 use super::object_store::TIMEOUT_SECONDS;
 use super::web::{self, Target, WebRoute};
-use super::{Component, RenderError, Support};
+use super::{Component, Leftover, RenderError, Support};
 use crate::apply::kinds::{self, KnownKind};
 use crate::config::storage::STATIC_BUCKET;
 use crate::config::{Config, Flavour};
@@ -77,6 +77,14 @@ impl Component for StaticContent {
             }
         }
         Ok(overlay)
+    }
+
+    /// The original's nginx configuration, replaced by `nginx-static-conf-cm-<hash>`.
+    fn leftovers(&self) -> &'static [Leftover] {
+        &[Leftover {
+            kind: kinds::CONFIG_MAP,
+            name: "nginx-static-conf-cm",
+        }]
     }
 
     fn kinds(&self) -> &'static [KnownKind] {

@@ -1,6 +1,6 @@
 //! etcd's configuration (the metadata store of Milvus).
 
-use super::{ConfigError, GeneratedKey, GeneratedSecrets, at_least_one};
+use super::{ConfigError, GeneratedKey, GeneratedSecrets, LiveSource, at_least_one};
 use crate::crd::WhiskSpec;
 use crate::secret::Secret;
 
@@ -9,8 +9,12 @@ pub const NAME: &str = "nuvolaris-etcd";
 pub const CLIENT_PORT: u16 = 2379;
 pub const ROOT_USER: &str = "root";
 
-pub const ROOT_PASSWORD: GeneratedKey = GeneratedKey::password("etcd-root-password");
-/// The key etcd signs its JWT auth tokens with (the original shipped one fixed key to everyone).
+/// The root password: `nuvolaris-etcd-secret` in the original, `nuvolaris-etcd-secret-<hash>`
+/// here (etcd keeps it in its data: a new one would lock Milvus out).
+pub const ROOT_PASSWORD: GeneratedKey = GeneratedKey::password("etcd-root-password")
+    .kept_in(&[LiveSource::secret("nuvolaris-etcd-secret", "rootPassword")]);
+/// The key etcd signs its JWT auth tokens with (the original shipped one fixed RSA key to
+/// everyone: not adopted; tokens are short-lived, a new key only makes clients log in again).
 pub const JWT_KEY: GeneratedKey = GeneratedKey::ec_private_key("etcd-jwt-key");
 pub const GENERATED: &[GeneratedKey] = &[ROOT_PASSWORD, JWT_KEY];
 

@@ -1,6 +1,6 @@
 //! Milvus's configuration: a standalone Milvus on etcd and the object store.
 
-use super::{ConfigError, GeneratedKey, GeneratedSecrets, at_least_one};
+use super::{ConfigError, Extract, GeneratedKey, GeneratedSecrets, LiveSource, at_least_one};
 use crate::crd::{ComponentId, WhiskSpec};
 use crate::secret::Secret;
 
@@ -16,9 +16,31 @@ pub const DATABASE: &str = "nuvolaris";
 pub const USER: &str = "nuvolaris";
 pub const ROLE: &str = "nuvolaris_role";
 
-pub const ROOT_PASSWORD: GeneratedKey = GeneratedKey::password("milvus-root-password");
-pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("milvus-nuvolaris-password");
-pub const S3_PASSWORD: GeneratedKey = GeneratedKey::password("milvus-s3-password");
+/// `defaultRootPassword` of the original's `user.yaml` (the ConfigMap `nuvolaris-milvus`; here a
+/// Secret). Milvus keeps it in etcd after the first start: a new one would lock the setup out.
+pub const ROOT_PASSWORD: GeneratedKey = GeneratedKey::password("milvus-root-password").kept_in(&[
+    LiveSource::secret("milvus-init-auth-", "MILVUS_ROOT_PASSWORD"),
+    LiveSource::ConfigMap {
+        name: NAME,
+        key: "user.yaml",
+        extract: Extract::Regex(r"(?m)^\s*defaultRootPassword:[ \t]*(\S+)[ \t]*$"),
+    },
+]);
+/// The `nuvolaris` user's: the original published it in `milvus_token` (`nuvolaris:<password>`).
+pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("milvus-nuvolaris-password")
+    .kept_in(&[
+        LiveSource::secret("milvus-init-auth-", "MILVUS_USER_PASSWORD"),
+        LiveSource::OpsAnnotation {
+            key: "milvus_token",
+            extract: Extract::Regex(r"^[^:]*:(.+)$"),
+        },
+    ]);
+/// The object store account `miniomilvus`'s: the original's Secret `nuvolaris-milvus-s3-secret`.
+pub const S3_PASSWORD: GeneratedKey =
+    GeneratedKey::password("milvus-s3-password").kept_in(&[LiveSource::secret(
+        "nuvolaris-milvus-s3-secret",
+        "secretkey",
+    )]);
 pub const GENERATED: &[GeneratedKey] = &[ROOT_PASSWORD, NUVOLARIS_PASSWORD, S3_PASSWORD];
 
 /// The object store Milvus uses.

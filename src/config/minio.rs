@@ -1,7 +1,9 @@
 //! MinIO's configuration (`spec.minio`).
 
 use super::storage::{self, StoreRoutes};
-use super::{ApiHost, ConfigError, Credentials, GeneratedKey, GeneratedSecrets, positive};
+use super::{
+    ApiHost, ConfigError, Credentials, GeneratedKey, GeneratedSecrets, LiveSource, positive,
+};
 use crate::crd::WhiskSpec;
 
 /// The original's image (bitnami's build of MinIO, before bitnami moved it to `bitnamilegacy`).
@@ -9,8 +11,19 @@ pub const MINIO_IMAGE: &str = "bitnamilegacy/minio:2025.6.13";
 /// The Service of the S3 and console ports.
 pub const SERVICE: &str = "nuvolaris-minio";
 
-pub const ROOT_PASSWORD: GeneratedKey = GeneratedKey::password("minio-root-password");
-pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("minio-nuvolaris-password");
+/// The root password: MinIO keeps it in its process env only, but a new one would lock the setup
+/// out of the users and policies it made. The original put it in a plain env value.
+pub const ROOT_PASSWORD: GeneratedKey = GeneratedKey::password("minio-root-password").kept_in(&[
+    LiveSource::secret("minio-auth-", "root_password"),
+    LiveSource::env("Deployment", "minio-deployment", "MINIO_ROOT_PASSWORD"),
+]);
+/// The `nuvolaris` user's secret key: the original published it as `s3_secret_key` (MinIO and
+/// SeaweedFS are alternatives: with MinIO on, the annotation is MinIO's).
+pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("minio-nuvolaris-password")
+    .kept_in(&[
+        LiveSource::secret("minio-init-auth-", "MINIO_USER_SECRET_KEY"),
+        LiveSource::annotation("s3_secret_key"),
+    ]);
 pub const GENERATED: &[GeneratedKey] = &[ROOT_PASSWORD, NUVOLARIS_PASSWORD];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -1,6 +1,6 @@
 //! FerretDB's configuration: the MongoDB protocol on its own PostgreSQL database and user.
 
-use super::{ConfigError, GeneratedKey, GeneratedSecrets, at_least_one};
+use super::{ConfigError, Extract, GeneratedKey, GeneratedSecrets, LiveSource, at_least_one};
 use crate::crd::WhiskSpec;
 use crate::secret::Secret;
 
@@ -13,7 +13,16 @@ pub const USER: &str = "ferretdb";
 pub const MONGO_DATABASE: &str = "nuvolaris";
 pub const PORT: u16 = 27017;
 
-pub const PASSWORD: GeneratedKey = GeneratedKey::password("mongodb-ferretdb-password");
+/// The password of `mongodb_url`: the original's URL carried the Postgres `nuvolaris` user's
+/// (FerretDB authenticated as it); this version's role `ferretdb` keeps it, so clients' password
+/// does not change.
+pub const PASSWORD: GeneratedKey = GeneratedKey::password("mongodb-ferretdb-password").kept_in(&[
+    LiveSource::secret("mongodb-init-auth-", "FERRETDB_PASSWORD"),
+    LiveSource::OpsAnnotation {
+        key: "mongodb_url",
+        extract: Extract::Regex(r"^mongodb://[^:/@]*:(.*)@[^@]*$"),
+    },
+]);
 pub const GENERATED: &[GeneratedKey] = &[PASSWORD];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

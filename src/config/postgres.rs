@@ -1,7 +1,9 @@
 //! PostgreSQL's configuration: the Kubegres cluster `nuvolaris-postgres`, its backup, and the
 //! `nuvolaris` database and user the setup keeps.
 
-use super::{ConfigError, GeneratedKey, GeneratedSecrets, Resources, at_least_one, resources};
+use super::{
+    ConfigError, GeneratedKey, GeneratedSecrets, LiveSource, Resources, at_least_one, resources,
+};
 use crate::crd::WhiskSpec;
 use crate::secret::Secret;
 
@@ -17,10 +19,23 @@ pub const SUPERUSER: &str = "postgres";
 pub const DATABASE: &str = "nuvolaris";
 pub const USER: &str = "nuvolaris";
 
-pub const ADMIN_PASSWORD: GeneratedKey = GeneratedKey::password("postgres-admin-password");
+/// The Secret Kubegres reads the passwords from, the same name in both operators (PostgreSQL
+/// keeps them in its data directory: new ones would lock everything out).
+const SECRET: &str = "postgres-nuvolaris-secret";
+
+pub const ADMIN_PASSWORD: GeneratedKey =
+    GeneratedKey::password("postgres-admin-password").kept_in(&[
+        LiveSource::secret(SECRET, "superUserPassword"),
+        LiveSource::secret("postgres-init-auth-", "POSTGRES_SUPERUSER_PASSWORD"),
+    ]);
 pub const REPLICATION_PASSWORD: GeneratedKey =
-    GeneratedKey::password("postgres-replication-password");
-pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("postgres-nuvolaris-password");
+    GeneratedKey::password("postgres-replication-password")
+        .kept_in(&[LiveSource::secret(SECRET, "replicationUserPassword")]);
+pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("postgres-nuvolaris-password")
+    .kept_in(&[
+        LiveSource::secret(SECRET, "nuvolarisUserPassword"),
+        LiveSource::secret("postgres-init-auth-", "POSTGRES_USER_PASSWORD"),
+    ]);
 pub const GENERATED: &[GeneratedKey] = &[ADMIN_PASSWORD, REPLICATION_PASSWORD, NUVOLARIS_PASSWORD];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

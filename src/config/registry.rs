@@ -1,6 +1,6 @@
 //! The image registry's configuration (`spec.registry`, `components.registry`).
 
-use super::{ApiHost, ConfigError, Flavour, GeneratedKey, GeneratedSecrets};
+use super::{ApiHost, ConfigError, Extract, Flavour, GeneratedKey, GeneratedSecrets, LiveSource};
 use crate::crd::{RegistryMode, WhiskSpec};
 use crate::secret::Secret;
 
@@ -13,7 +13,16 @@ pub const SERVICE_HOST: &str = "nuvolaris-registry-svc:5000";
 pub const KIND_PULL_HOST: &str = "127.0.0.1:32000";
 
 /// The registry password the CR leaves out (the original's default was `4pwdregistry`).
-pub const PASSWORD: GeneratedKey = GeneratedKey::password("registry-password");
+/// Kept from the pull Secret (both operators': `auths.<host>.password`) or the original's
+/// `registry_password` annotation.
+pub const PASSWORD: GeneratedKey = GeneratedKey::password("registry-password").kept_in(&[
+    LiveSource::Secret {
+        prefix: "registry-pull-secret",
+        key: ".dockerconfigjson",
+        extract: Extract::Regex(r#""password":\s*"([^"\\]+)""#),
+    },
+    LiveSource::annotation("registry_password"),
+]);
 /// A random value per installation from which the htpasswd salt is derived, so the bcrypt hash
 /// (hence the Secret and the pod) changes only when the password does.
 pub const HTPASSWD_SALT: GeneratedKey = GeneratedKey::password("registry-htpasswd-salt");

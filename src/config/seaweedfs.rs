@@ -1,7 +1,9 @@
 //! SeaweedFS's configuration (`spec.seaweedfs`).
 
 use super::storage::{self, StoreRoutes};
-use super::{ApiHost, ConfigError, Credentials, GeneratedKey, GeneratedSecrets, positive};
+use super::{
+    ApiHost, ConfigError, Credentials, GeneratedKey, GeneratedSecrets, LiveSource, positive,
+};
 use crate::crd::WhiskSpec;
 
 /// SeaweedFS 4.53, the version the setup is tested against (the original ran 3.97, which has
@@ -12,7 +14,13 @@ pub const SERVICE: &str = "seaweedfs";
 /// The filer's HTTP port on the Service.
 pub const FILER_PORT: u16 = 9090;
 
-pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("seaweedfs-nuvolaris-password");
+/// The `nuvolaris` identity's secret key: the original set it with `weed shell` and published it
+/// as `s3_secret_key` (with SeaweedFS on, the annotation is SeaweedFS's).
+pub const NUVOLARIS_PASSWORD: GeneratedKey = GeneratedKey::password("seaweedfs-nuvolaris-password")
+    .kept_in(&[
+        LiveSource::secret("seaweedfs-init-auth-", "SEAWEEDFS_USER_SECRET_KEY"),
+        LiveSource::annotation("s3_secret_key"),
+    ]);
 pub const GENERATED: &[GeneratedKey] = &[NUVOLARIS_PASSWORD];
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

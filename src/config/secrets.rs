@@ -238,6 +238,33 @@ pub enum LiveSource {
 }
 
 impl LiveSource {
+    /// The whole value of `data[key]` of the newest Secret whose name starts with `prefix`.
+    pub const fn secret(prefix: &'static str, key: &'static str) -> LiveSource {
+        LiveSource::Secret {
+            prefix,
+            key,
+            extract: Extract::Whole,
+        }
+    }
+
+    /// The plain `value` of the variable `env` of a workload's pod template.
+    pub const fn env(kind: &'static str, name: &'static str, env: &'static str) -> LiveSource {
+        LiveSource::Env {
+            kind,
+            name,
+            env,
+            extract: Extract::Whole,
+        }
+    }
+
+    /// The whole `cm/config` annotation `key`.
+    pub const fn annotation(key: &'static str) -> LiveSource {
+        LiveSource::OpsAnnotation {
+            key,
+            extract: Extract::Whole,
+        }
+    }
+
     /// The live object this source reads.
     pub fn object(&self) -> LiveObject {
         match *self {
@@ -485,6 +512,117 @@ mod tests {
         assert!(adopted(NUVOLARIS_AUTH).is_some_and(|a| a.ends_with(&"k".repeat(64))));
         // a value that is not of the key's shape is not adopted
         assert_eq!(adopted(WHISK_SYSTEM_AUTH), None);
+    }
+
+    /// The objects the original applies for `capture` (`orig-applied/`), as the API returns them
+    /// (a Secret's `stringData` ends up in `data`).
+    fn captured(capture: &str) -> Vec<serde_json::Value> {
+        use base64::Engine;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/reference/orig-applied")
+            .join(capture);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (CI checks ../shared out beside the repo)",
+                path.display()
+            )
+        });
+        serde_yaml_ng::Deserializer::from_str(&text)
+            .filter_map(|doc| {
+                use serde::Deserialize;
+                let mut object = serde_json::Value::deserialize(doc).ok()?;
+                if let Some(plain) = object.get("stringData").cloned() {
+                    let data = object["data"].as_object().cloned().unwrap_or_default();
+                    let mut data = serde_json::Value::Object(data);
+                    for (key, value) in plain.as_object()? {
+                        data[key] = json!(
+                            base64::engine::general_purpose::STANDARD.encode(value.as_str()?)
+                        );
+                    }
+                    object["data"] = data;
+                }
+                object.is_object().then_some(object)
+            })
+            .collect()
+    }
+
+    /// What `key` adopts from the objects of `capture`.
+    fn adopted_from(capture: &[serde_json::Value], key: GeneratedKey) -> Option<String> {
+        let named = |kind: &str, pick: &dyn Fn(&str) -> bool| {
+            capture
+                .iter()
+                .find(|o| o["kind"] == kind && o["metadata"]["name"].as_str().is_some_and(pick))
+        };
+        key.adopt(|object| match *object {
+            LiveObject::SecretNamed(prefix) => named("Secret", &|n| n.starts_with(prefix)),
+            LiveObject::ConfigMap(name) => named("ConfigMap", &|n| n == name),
+            LiveObject::Workload(kind, name) => named(kind, &|n| n == name),
+        })
+        .map(|(value, _)| value)
+    }
+
+    #[test]
+    fn every_credential_the_original_applied_is_found_where_it_put_it() {
+        use crate::config::{etcd, milvus, minio, postgres, registry};
+        // the sample CRs' values (tests/kind/whisk.yaml and whisk-full.yaml of the original)
+        let whisk = captured("whisk-kind.yaml");
+        for (key, value) in [
+            (registry::PASSWORD, "4pwdregistry"),
+            (minio::ROOT_PASSWORD, "minioadmin"),
+            (etcd::ROOT_PASSWORD, "0therPa55"),
+            (milvus::ROOT_PASSWORD, "An0therPa55"),
+            (milvus::S3_PASSWORD, "8_d$8zCrl7\u{a3}m"),
+            (couchdb::ADMIN_PASSWORD, "some_passw0rd"),
+        ] {
+            assert_eq!(
+                adopted_from(&whisk, key).as_deref(),
+                Some(value),
+                "{}",
+                key.name
+            );
+        }
+        let full = captured("whisk-full-kind.yaml");
+        for (key, value) in [
+            (postgres::ADMIN_PASSWORD, "0therPa55"),
+            // the original ignored `admin.replica-password`: the superuser's is in use
+            (postgres::REPLICATION_PASSWORD, "0therPa55"),
+            (postgres::NUVOLARIS_PASSWORD, "s0meP@ass3"),
+            (minio::ROOT_PASSWORD, "minioadmin"),
+            (etcd::ROOT_PASSWORD, "0therPa55"),
+        ] {
+            assert_eq!(
+                adopted_from(&full, key).as_deref(),
+                Some(value),
+                "{}",
+                key.name
+            );
+        }
+        // the original's etcd JWT key is RSA, shipped to everyone: not adopted
+        assert_eq!(adopted_from(&whisk, etcd::JWT_KEY), None);
+    }
+
+    #[test]
+    fn the_credentials_the_original_published_on_cm_config_are_found() {
+        use crate::config::{milvus, minio, mongodb, registry, seaweedfs};
+        let config = json!({"metadata": {"annotations": {
+            "s3_secret_key": "s3:secret@key",
+            "registry_password": "4pwdregistry",
+            "milvus_token": "nuvolaris:Nuv0:therPa55",
+            "mongodb_url": "mongodb://nuvolaris:s0meP@ass3@nuvolaris-mongodb-0.nuvolaris-mongodb-svc:27017/nuvolaris?authMechanism=PLAIN",
+        }}});
+        let from_config = |key: GeneratedKey| {
+            key.adopt(|object| (*object == LiveObject::ConfigMap("config")).then_some(&config))
+                .map(|(value, _)| value)
+        };
+        for (key, value) in [
+            (minio::NUVOLARIS_PASSWORD, "s3:secret@key"),
+            (seaweedfs::NUVOLARIS_PASSWORD, "s3:secret@key"),
+            (registry::PASSWORD, "4pwdregistry"),
+            (milvus::NUVOLARIS_PASSWORD, "Nuv0:therPa55"),
+            (mongodb::PASSWORD, "s0meP@ass3"),
+        ] {
+            assert_eq!(from_config(key).as_deref(), Some(value), "{}", key.name);
+        }
     }
 
     #[test]

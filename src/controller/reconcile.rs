@@ -433,6 +433,7 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
     let mut plan = Plan::new(renders, &owner, facts.operator_image.as_deref());
     let index = ctx.applier.index(&owner, &plan.kinds, false).await?;
     let held = takeover::hold_in_memory(&ctx.applier, whisk.meta(), &mut plan, &index).await?;
+    takeover::keep_live_claims(&ctx.applier, &mut plan, &index).await?;
     if let Some(note) = takeover::held_note(&held) {
         tracing::warn!(whisk = %key_of(whisk.meta()), "{note}");
         publish(ctx, whisk.meta(), EventType::Warning, "RestartHeld", note).await;
@@ -464,6 +465,13 @@ pub async fn apply_whisk(whisk: &Whisk, ctx: &Context) -> Result<Action, Error> 
         Err(err) => {
             tracing::warn!(error = ?err, "cannot remove the leftovers of the previous installation");
             run.errors.push(format!("leftovers: {err}"));
+        }
+    }
+    match takeover::release_claims(&ctx.client, &owner.namespace, &owner.uid).await {
+        Ok(released) => run.total.migrated += released,
+        Err(err) => {
+            tracing::warn!(error = ?err, "cannot release the claims of the previous installation");
+            run.errors.push(format!("claims: {err}"));
         }
     }
     report(ctx, whisk, &previous, Verdict::Components(outcomes), run).await

@@ -7,6 +7,11 @@
 //!   memory keeps its live pod template until the user allows the restart with the Whisk
 //!   annotation [`ALLOW_RESTART_ANNOTATION`] (`redis`, a comma-separated list of component keys,
 //!   or `*`); then this version's template is applied and its pods roll once.
+//! - Claims ([`keep_live_claims`]): a StatefulSet whose live claim templates differ from this
+//!   version's (the original's separate claims) keeps running on its live claims
+//!   (`apply::claims`).
+//! - Claims owned by the Whisk that this version does not render ([`release_claims`]) lose that
+//!   owner reference: this version never deletes a claim.
 //! - Leftovers ([`remove_leftovers`]): objects of the original that this version replaces
 //!   (`Component::leftovers`) are deleted once their component is Ready and holds nothing.
 
@@ -19,6 +24,7 @@ use kube::core::{ApiResource, GroupVersionKind};
 
 use super::reconcile::Plan;
 use super::status::{ComponentOutcome, Outcome};
+use crate::apply::claims;
 use crate::apply::hold::{self, HELD_ANNOTATION};
 use crate::apply::{Applier, ApplyError, LABEL_MANAGED_BY, LiveIndex, MANAGER, ObjectKey};
 use crate::crd::ComponentId;
@@ -100,6 +106,48 @@ pub(crate) async fn hold_in_memory(
         }
     }
     Ok(held)
+}
+
+/// Replaces, in `plan`, the claim templates of every StatefulSet that must keep the live ones
+/// ([`claims::must_check`], [`claims::keep_claims`]): a StatefulSet of the original whose data
+/// is on a separate claim. Reads only (a GET of each such StatefulSet); returns the objects kept.
+pub(crate) async fn keep_live_claims(
+    applier: &Applier,
+    plan: &mut Plan,
+    index: &LiveIndex,
+) -> Result<Vec<ObjectKey>, ApplyError> {
+    let mut kept = Vec::new();
+    for component in plan.rendered_mut() {
+        for object in component.objects.iter_mut() {
+            if !claims::has_claim_templates(object) {
+                continue;
+            }
+            let Some(key) = ObjectKey::of(object) else {
+                continue;
+            };
+            // ours and not kept (the usual case): decided from the index, no read
+            if let Some(indexed) = index.metadata(&key)
+                && !claims::must_check(object, Some(indexed))
+            {
+                continue;
+            }
+            let Some(live) = applier.live(object).await? else {
+                continue;
+            };
+            let meta: Option<ObjectMeta> = live
+                .get("metadata")
+                .cloned()
+                .and_then(|m| serde_json::from_value(m).ok());
+            if !claims::must_check(object, meta.as_ref()) {
+                continue;
+            }
+            if let Some(on_live_claims) = claims::keep_claims(object, &live) {
+                *object = on_live_claims;
+                kept.push(key);
+            }
+        }
+    }
+    Ok(kept)
 }
 
 /// The Event note for workloads first held in this reconcile, `None` when there are none.
@@ -191,6 +239,88 @@ pub async fn remove_leftovers(
         }
     }
     Ok(deleted)
+}
+
+/// Releases the claims of the previous installation from the Whisk `owner_uid`: a claim this
+/// operator does not render (the registry's separate `registry-pvc`, Pulsar's claims) would be
+/// deleted with the Whisk through the owner reference the original gave it, while this version
+/// never deletes a claim. Returns how many were released.
+pub async fn release_claims(
+    client: &kube::Client,
+    namespace: &str,
+    owner_uid: &str,
+) -> Result<usize, ApplyError> {
+    use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+    use kube::api::{ListParams, Patch, PatchParams};
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
+    let claims = api
+        .list_metadata(&ListParams::default())
+        .await
+        .map_err(|source| ApplyError::Kube {
+            action: "list",
+            object: format!("PersistentVolumeClaims {namespace}"),
+            source,
+        })?;
+    let mut released = 0;
+    for claim in claims.items {
+        let meta = &claim.metadata;
+        let ours = meta
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_MANAGED_BY))
+            .is_some_and(|m| m == MANAGER);
+        if !meta
+            .owner_references
+            .iter()
+            .flatten()
+            .any(|r| r.uid == owner_uid)
+        {
+            continue;
+        }
+        let Some(name) = meta.name.as_deref() else {
+            continue;
+        };
+        if ours || meta.deletion_timestamp.is_some() {
+            continue;
+        }
+        // the other owners stay; the resourceVersion makes it fail (409) if the list changed
+        let owners: Vec<_> = meta
+            .owner_references
+            .iter()
+            .flatten()
+            .filter(|r| r.uid != owner_uid)
+            .collect();
+        let patch = serde_json::json!({"metadata": {
+            "resourceVersion": meta.resource_version,
+            "ownerReferences": owners,
+        }});
+        let shown = format!("PersistentVolumeClaim {namespace}/{name}");
+        match api
+            .patch(
+                name,
+                &PatchParams {
+                    field_manager: Some(MANAGER.to_owned()),
+                    ..PatchParams::default()
+                },
+                &Patch::Merge(&patch),
+            )
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(object = %shown, "released a claim of the previous installation from the Whisk");
+                released += 1;
+            }
+            Err(kube::Error::Api(status)) if matches!(status.code, 404 | 409) => {}
+            Err(source) => {
+                return Err(ApplyError::Kube {
+                    action: "patch",
+                    object: shown,
+                    source,
+                });
+            }
+        }
+    }
+    Ok(released)
 }
 
 #[cfg(test)]
