@@ -6,6 +6,9 @@
 //! SET refused, GET and DEL allowed) and are marked `…_quota_reached: "true"`; users below are
 //! left alone; a second run changes nothing; below the quota again, they get write access back
 //! and the mark `"false"`. A quota that is not a number is skipped with the others still checked.
+//! The FerretDB user is made by the setup code itself (`setup mongodb`, then `setup user` with a
+//! PouchDB for its CouchDB steps): its schema in FerretDB's database is measured and made
+//! read-only, not a database of its own.
 
 mod support;
 
@@ -20,12 +23,18 @@ use nuvolaris_operator::periodic::quota::{
     FERRETDB_ANNOTATION, POSTGRES_ANNOTATION, POSTGRES_SECRET, POSTGRES_SECRET_KEY, PostgresTarget,
     QuotaReport, QuotaSettings, REDIS_ANNOTATION, RedisTarget, run_quota,
 };
-use nuvolaris_operator::setup::Secret;
+use nuvolaris_operator::setup::postgres::PgServer;
+use nuvolaris_operator::setup::user_stores::{UserDatabase, UserPostgres};
+use nuvolaris_operator::setup::{
+    MongodbSetupConfig, Secret, UserSetupConfig, run_mongodb_setup, run_user_setup,
+};
 use serde_json::{Value, json};
 use support::TestNamespace;
-use support::servers::{Postgres, RedisServer};
+use support::servers::{Postgres, PouchDb, RedisServer, couchdb::ADMIN};
 
 const USER_PASSWORD: &str = "user-S3cret";
+/// FerretDB's PostgreSQL database, as the mongodb component names it.
+const FERRETDB_DATABASE: &str = "ferretdb";
 
 struct World {
     client: Client,
@@ -147,6 +156,84 @@ impl World {
             .expect("the user fills its table");
     }
 
+    /// FerretDB's database and role (`setup mongodb`), then the WhiskUser's FerretDB role and
+    /// schema exactly as `setup user` makes them (its CouchDB steps on a PouchDB); the role then
+    /// fills a table of `rows` rows in its schema, as FerretDB would for a collection.
+    async fn ferretdb_user(&self, login: &str, database: &str, rows: u32) -> String {
+        let address = self.pg.address.to_string();
+        let superuser = Secret::new(self.pg.password.clone());
+        run_mongodb_setup(MongodbSetupConfig::new(
+            address.clone(),
+            superuser.clone(),
+            FERRETDB_DATABASE,
+            "ferretdb",
+            Secret::new("ferretdb-pw"),
+        ))
+        .await
+        .expect("setup mongodb");
+        let couchdb = PouchDb::start();
+        for name in ["nuvolaris_subjects", "nuvolaris_users_metadata"] {
+            couchdb.create_database(name);
+        }
+        let mut cfg = UserSetupConfig::new(
+            login.to_owned(),
+            format!("{login}@example.org"),
+            Secret::new(USER_PASSWORD),
+            (
+                "00000000-0000-4000-8000-000000000000".into(),
+                Secret::new("k".repeat(64)),
+            ),
+            couchdb.url(),
+            (ADMIN.to_owned(), Secret::new(couchdb.password.clone())),
+        );
+        cfg.bcrypt_cost = 4;
+        cfg.mongodb = Some(UserPostgres {
+            server: PgServer {
+                address,
+                superuser: "postgres".into(),
+                password: superuser,
+                timeout: std::time::Duration::from_secs(10),
+            },
+            user: Some(UserDatabase {
+                database: database.to_owned(),
+                password: Secret::new(USER_PASSWORD),
+            }),
+            extensions: Vec::new(),
+            ferretdb_database: FERRETDB_DATABASE.into(),
+        });
+        run_user_setup(cfg).await.expect("setup user");
+        let (role, schema) = (format!("{login}_ferretdb"), format!("{database}_ferretdb"));
+        self.pg
+            .psql(
+                &role,
+                USER_PASSWORD,
+                FERRETDB_DATABASE,
+                &format!(
+                    "CREATE TABLE {schema}.t (id serial PRIMARY KEY, v text); \
+                     INSERT INTO {schema}.t (v) SELECT repeat('x', 100) FROM generate_series(1, {rows});"
+                ),
+            )
+            .expect("the user fills a table in its schema");
+        schema
+    }
+
+    /// As the FerretDB role: a row into its table, and a new table (a new collection).
+    fn ferretdb_writes(&self, login: &str, schema: &str) -> Result<String, String> {
+        let role = format!("{login}_ferretdb");
+        self.pg.psql(
+            &role,
+            USER_PASSWORD,
+            FERRETDB_DATABASE,
+            &format!("INSERT INTO {schema}.t (v) VALUES ('more')"),
+        )?;
+        self.pg.psql(
+            &role,
+            USER_PASSWORD,
+            FERRETDB_DATABASE,
+            &format!("CREATE TABLE {schema}.n (x int); DROP TABLE {schema}.n"),
+        )
+    }
+
     fn pg_insert(&self, database: &str, role: &str) -> Result<String, String> {
         self.pg.psql(
             role,
@@ -188,7 +275,8 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
     // PostgreSQL: an empty database already takes ~7 MB, so 5 MB is over and 500 MB under
     w.pg_user_database("alicedb", "alice", 1000);
     w.pg_user_database("bobdb", "bobby", 1000);
-    w.pg_user_database("cdb_ferretdb", "carol_ferretdb", 1000);
+    // FerretDB: ~3 MB in carol's schema against 1 MB
+    let carol_schema = w.ferretdb_user("carol", "cdb", 20_000).await;
     w.create_user(
         "alice",
         json!({"postgres": {"enabled": true, "database": "alicedb", "quota": "5"}}),
@@ -273,7 +361,30 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
         .expect_err("alice cannot write");
     assert!(refused.contains("permission denied"), "{refused}");
     assert_eq!(w.pg_count("alicedb", "alice").expect("alice reads"), "1000");
-    assert!(w.pg_insert("cdb_ferretdb", "carol_ferretdb").is_err());
+    let refused = w
+        .ferretdb_writes("carol", &carol_schema)
+        .expect_err("carol cannot write");
+    assert!(refused.contains("permission denied"), "{refused}");
+    assert_eq!(
+        w.pg.psql(
+            "carol_ferretdb",
+            USER_PASSWORD,
+            FERRETDB_DATABASE,
+            &format!("SELECT count(*) FROM {carol_schema}.t"),
+        )
+        .expect("carol reads"),
+        "20000"
+    );
+    let created = w.pg.psql(
+        "carol_ferretdb",
+        USER_PASSWORD,
+        FERRETDB_DATABASE,
+        &format!("CREATE TABLE {carol_schema}.n (x int)"),
+    );
+    assert!(
+        created.is_err_and(|e| e.contains("permission denied")),
+        "no new collection over the quota"
+    );
     w.pg_insert("bobdb", "bobby").expect("bobby writes");
     let refused = w
         .redis
@@ -295,8 +406,31 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
         "{again}"
     );
     assert!(w.pg_insert("alicedb", "alice").is_err());
+    assert!(w.ferretdb_writes("carol", &carol_schema).is_err());
 
-    // below the quota again: alice's quota raised, dave deletes his data (DEL is allowed)
+    // below the quota again: alice's quota raised, dave deletes his data (DEL is allowed),
+    // carol's quota raised above her schema but under the whole of FerretDB's database, so that
+    // only the schema's size lets her write again
+    let database_bytes: u64 =
+        w.pg.superuser_psql(
+            "postgres",
+            &format!("SELECT pg_database_size('{FERRETDB_DATABASE}')"),
+        )
+        .expect("database size")
+        .parse()
+        .expect("a number");
+    assert!(
+        database_bytes >= 6 * 1024 * 1024,
+        "FerretDB's database ({database_bytes} bytes) is over carol's new quota"
+    );
+    w.users()
+        .patch(
+            "carol",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"mongodb": {"quota": "6"}}})),
+        )
+        .await
+        .expect("raise carol's quota");
     w.users()
         .patch(
             "alice",
@@ -309,7 +443,7 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
         .cli_as("david", USER_PASSWORD, &["DEL", "david:big"])
         .expect("david may delete");
     let after = w.run().await;
-    assert_eq!((after.over, after.unblocked), (1, 2), "{after}");
+    assert_eq!((after.over, after.unblocked), (0, 3), "{after}");
     assert_eq!(
         w.annotation("alice", POSTGRES_ANNOTATION).await.as_deref(),
         Some("false")
@@ -322,10 +456,12 @@ async fn users_over_quota_become_read_only_and_get_write_access_back_below_it() 
     w.redis
         .cli_as("david", USER_PASSWORD, &["SET", "david:more", "x"])
         .expect("david writes again");
-    assert!(
-        w.pg_insert("cdb_ferretdb", "carol_ferretdb").is_err(),
-        "carol still over"
+    assert_eq!(
+        w.annotation("carol", FERRETDB_ANNOTATION).await.as_deref(),
+        Some("false")
     );
+    w.ferretdb_writes("carol", &carol_schema)
+        .expect("carol writes and creates again");
     w.ns.cleanup().await;
 }
 

@@ -3,9 +3,11 @@
 //! `quota_checker` (inventory-components §12.5):
 //!
 //! - **PostgreSQL** (`components.postgres`): `pg_database_size` of each WhiskUser's database
-//!   (`spec.postgres.database`, role `spec.namespace`) and, with `components.mongodb`, of its
-//!   FerretDB database (`<spec.mongodb.database>_ferretdb`, role `<namespace>_ferretdb`), against
-//!   `spec.postgres.quota` / `spec.mongodb.quota`;
+//!   (`spec.postgres.database`, role `spec.namespace`) against `spec.postgres.quota`;
+//! - **FerretDB** (`components.mongodb`): the sum of `pg_total_relation_size` of the relations
+//!   of the user's schema `<spec.mongodb.database>_ferretdb` (role `<namespace>_ferretdb`) in
+//!   FerretDB's PostgreSQL database (`ferretdb`: FerretDB 1.x keeps each MongoDB database as a
+//!   schema of that name, see `setup::user_stores`), against `spec.mongodb.quota`;
 //! - **Redis** (`components.redis`): the `MEMORY USAGE` of every key under the user's prefix
 //!   (`spec.redis.prefix`, else the namespace, with a trailing `:`), against `spec.redis.quota`.
 //!
@@ -16,13 +18,15 @@
 //!
 //! Enforcement, as the original did it: at or over the quota the user becomes read-only — in
 //! PostgreSQL every privilege on the database, its schemas, tables and sequences is revoked from
-//! the role and `CONNECT`, `USAGE` and `SELECT` granted back; in Redis the ACL user gets
-//! `-@all +@read +info +del` (it can still read and delete). Under the quota again, a user marked
-//! `true` gets its privileges back (`GRANT ALL …`, ACL `+@all`) and the mark `false`. Unlike the
-//! original, the read-only state is re-applied on every run while the user is over its quota
-//! (Redis ACLs live in memory and a role owning its tables can grant itself privileges back), a
-//! missing ACL user is not created (the mark stays: whoever recreates the user reads it), and the
-//! role is the user's, not the database name (bug §18.9).
+//! the role and `CONNECT`, `USAGE` and `SELECT` granted back; in FerretDB's database, where the
+//! user has only its schema, the role loses `CREATE` on the schema and every privilege but
+//! `SELECT` on its tables and sequences (below the quota: `CREATE` and `ALL` back); in Redis
+//! the ACL user gets `-@all +@read +info +del` (it can still read and delete). Under the quota
+//! again, a user marked `true` gets its privileges back (`GRANT ALL …`, ACL `+@all`) and the mark
+//! `false`. Unlike the original, the read-only state is re-applied on every run while the user is
+//! over its quota (Redis ACLs live in memory and a role owning its tables can grant itself
+//! privileges back), a missing ACL user is not created (the mark stays: whoever recreates the
+//! user reads it), and the role is the user's, not the database name (bug §18.9).
 //!
 //! The checker lists WhiskUsers and patches their annotations through the API server with the
 //! CronJob's ServiceAccount `nuvolaris-quota`, and reads the PostgreSQL superuser's password from
@@ -291,7 +295,7 @@ struct Quota {
     /// The WhiskUser's name.
     user: String,
     service: Service,
-    /// Database (Postgres, FerretDB) or key prefix (Redis).
+    /// Database (Postgres), schema in FerretDB's database (FerretDB) or key prefix (Redis).
     target: String,
     /// The PostgreSQL role or the Redis ACL user.
     role: String,
@@ -463,22 +467,16 @@ fn quota_of(user: &DynamicObject, service: Service) -> Result<Option<Quota>, Str
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
+    // the names `setup user` gives (crate::users): the database defaults to the namespace,
+    // folded to lower case like the original's unquoted names
+    let database = text("database").unwrap_or(namespace).to_lowercase();
     let (target, role) = match service {
-        // unquoted in the original's CREATE statements: PostgreSQL folds them to lower case
-        Service::Postgres => (
-            text("database")
-                .ok_or("spec.postgres.database is missing")?
-                .to_lowercase(),
-            namespace.to_lowercase(),
-        ),
-        Service::Ferretdb => (
-            format!(
-                "{}_ferretdb",
-                text("database").ok_or("spec.mongodb.database is missing")?
-            )
-            .to_lowercase(),
-            format!("{namespace}_ferretdb").to_lowercase(),
-        ),
+        Service::Postgres => (database, namespace.to_lowercase()),
+        Service::Ferretdb => {
+            let (role, schema) =
+                crate::setup::user_stores::ferretdb_names(&namespace.to_lowercase(), &database);
+            (schema, role)
+        }
         Service::Redis => {
             let prefix = text("prefix").unwrap_or(namespace);
             let prefix = if prefix.ends_with(':') {
@@ -603,26 +601,43 @@ async fn check_postgres(
     let admin = pg_connect(target, password, "postgres", timeout)
         .await
         .map_err(fail)?;
-    let sizes: HashMap<String, i64> = admin
-        .query(
-            "SELECT datname::text, pg_database_size(datname) FROM pg_database WHERE datallowconn",
-            &[],
-        )
-        .await
-        .map_err(|e| fail(pg_error(&e)))?
-        .iter()
-        .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
-        .collect();
+    let database_sizes = pg_sizes(
+        &admin,
+        "SELECT datname::text, pg_database_size(datname) FROM pg_database WHERE datallowconn",
+    )
+    .await
+    .map_err(fail)?;
+    // FerretDB's database, when it is asked about: a failure there fails its quotas only
+    let schema_sizes = if quotas.iter().any(|q| q.service == Service::Ferretdb) {
+        match pg_connect(target, password, FERRETDB_DATABASE, timeout).await {
+            Ok(client) => pg_sizes(&client, SCHEMA_SIZES).await,
+            Err(reason) => Err(reason),
+        }
+        .map_err(|reason| format!("FerretDB's database {FERRETDB_DATABASE}: {reason}"))
+    } else {
+        Ok(HashMap::new())
+    };
     // one connection per database to change: a few at a time
     let out = futures::stream::iter(quotas)
         .map(|quota| {
-            let bytes = sizes
-                .get(&quota.target)
-                .map(|b| u64::try_from(*b).unwrap_or(0));
+            let bytes = match quota.service {
+                Service::Ferretdb => schema_sizes.as_ref().map_err(Clone::clone).and_then(|s| {
+                    s.get(&quota.target).copied().ok_or_else(|| {
+                        format!(
+                            "schema {} does not exist in {FERRETDB_DATABASE}",
+                            quota.target
+                        )
+                    })
+                }),
+                _ => database_sizes
+                    .get(&quota.target)
+                    .copied()
+                    .ok_or_else(|| format!("database {} does not exist", quota.target)),
+            };
             async move {
                 let outcome = match bytes {
-                    None => Err(format!("database {} does not exist", quota.target)),
-                    Some(bytes) => pg_enforce(target, password, timeout, &quota, bytes).await,
+                    Err(reason) => Err(reason),
+                    Ok(bytes) => pg_enforce(target, password, timeout, &quota, bytes).await,
                 };
                 (quota, outcome)
             }
@@ -631,6 +646,32 @@ async fn check_postgres(
         .collect()
         .await;
     Ok(out)
+}
+
+/// FerretDB's PostgreSQL database, where each user's MongoDB database is a schema.
+const FERRETDB_DATABASE: &str = crate::config::mongodb::DATABASE;
+
+/// The size of each schema: its tables (with their indexes and TOAST), materialized views and
+/// sequences; indexes and TOAST tables are counted with their table.
+const SCHEMA_SIZES: &str = "SELECT n.nspname::text, COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint \
+     FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'm', 'S') \
+     GROUP BY n.nspname";
+
+/// `name → bytes` from a query of `(text, bigint)` rows.
+async fn pg_sizes(
+    client: &tokio_postgres::Client,
+    query: &str,
+) -> Result<HashMap<String, u64>, String> {
+    Ok(client
+        .query(query, &[])
+        .await
+        .map_err(|e| pg_error(&e))?
+        .iter()
+        .map(|row| {
+            let bytes = u64::try_from(row.get::<_, i64>(1)).unwrap_or(0);
+            (row.get::<_, String>(0), bytes)
+        })
+        .collect())
 }
 
 async fn pg_enforce(
@@ -668,7 +709,8 @@ fn ident(name: &str) -> String {
 }
 
 /// Makes `quota.role` read-only on `quota.target` (or gives write access back), in one
-/// transaction, as the original's statements did.
+/// transaction: on the whole database as the original's statements did (Postgres), on its
+/// schema only (FerretDB).
 async fn pg_set_read_only(
     target: &PostgresTarget,
     password: &Secret,
@@ -676,7 +718,11 @@ async fn pg_set_read_only(
     quota: &Quota,
     read_only: bool,
 ) -> Result<(), String> {
-    let client = pg_connect(target, password, &quota.target, timeout).await?;
+    let database = match quota.service {
+        Service::Ferretdb => FERRETDB_DATABASE,
+        _ => quota.target.as_str(),
+    };
+    let client = pg_connect(target, password, database, timeout).await?;
     let role_exists = client
         .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&quota.role])
         .await
@@ -684,6 +730,10 @@ async fn pg_set_read_only(
         .is_some();
     if !role_exists {
         return Err(format!("role {} does not exist", quota.role));
+    }
+    if quota.service == Service::Ferretdb {
+        let sql = schema_access_sql(&quota.target, &quota.role, read_only);
+        return client.batch_execute(&sql).await.map_err(|e| pg_error(&e));
     }
     let schemas: Vec<String> = client
         .query(
@@ -733,6 +783,33 @@ async fn pg_set_read_only(
     }
     sql.push_str("COMMIT;\n");
     client.batch_execute(&sql).await.map_err(|e| pg_error(&e))
+}
+
+/// FerretDB: read-only is no `CREATE` on the schema (no new collection, no change to FerretDB's
+/// metadata table) and nothing but `SELECT` on its tables and sequences; the schema and its
+/// tables are the role's own, so write access back is `CREATE` and `ALL` on them.
+fn schema_access_sql(schema: &str, role: &str, read_only: bool) -> String {
+    let (s, role) = (ident(schema), ident(role));
+    if read_only {
+        format!(
+            "BEGIN;\n\
+             REVOKE CREATE ON SCHEMA {s} FROM {role};\n\
+             REVOKE ALL ON ALL TABLES IN SCHEMA {s} FROM {role};\n\
+             REVOKE ALL ON ALL SEQUENCES IN SCHEMA {s} FROM {role};\n\
+             GRANT USAGE ON SCHEMA {s} TO {role};\n\
+             GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {role};\n\
+             GRANT SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {role};\n\
+             COMMIT;\n"
+        )
+    } else {
+        format!(
+            "BEGIN;\n\
+             GRANT USAGE, CREATE ON SCHEMA {s} TO {role};\n\
+             GRANT ALL ON ALL TABLES IN SCHEMA {s} TO {role};\n\
+             GRANT ALL ON ALL SEQUENCES IN SCHEMA {s} TO {role};\n\
+             COMMIT;\n"
+        )
+    }
 }
 
 // ------------------------------------------------------------------ Redis
@@ -937,6 +1014,22 @@ mod tests {
         assert_eq!(pg.limit_bytes, 10 * MB);
         assert_eq!(pg.marked, None);
         assert_eq!(quota_of(&u, Service::Ferretdb).unwrap(), None, "auto: none");
+        // FerretDB: the schema and role `setup user` makes; the database defaults to the namespace
+        let f = user(
+            json!({"namespace": "carol", "mongodb": {"enabled": true, "database": "CDB", "quota": "1"}}),
+            &[],
+        );
+        let ferretdb = quota_of(&f, Service::Ferretdb).unwrap().unwrap();
+        assert_eq!(
+            (ferretdb.target.as_str(), ferretdb.role.as_str()),
+            ("cdb_ferretdb", "carol_ferretdb")
+        );
+        let f = user(
+            json!({"namespace": "carol", "mongodb": {"enabled": true, "quota": "1"}}),
+            &[],
+        );
+        let ferretdb = quota_of(&f, Service::Ferretdb).unwrap().unwrap();
+        assert_eq!(ferretdb.target, "carol_ferretdb");
         let redis = quota_of(&u, Service::Redis).unwrap().unwrap();
         assert_eq!(
             (redis.target.as_str(), redis.role.as_str()),
@@ -951,6 +1044,16 @@ mod tests {
             &[],
         );
         assert_eq!(quota_of(&off, Service::Redis).unwrap(), None);
+    }
+
+    #[test]
+    fn ferretdb_read_only_is_on_the_schema_only() {
+        let sql = schema_access_sql("cdb_ferretdb", "carol_ferretdb", true);
+        assert!(sql.contains("REVOKE CREATE ON SCHEMA \"cdb_ferretdb\" FROM \"carol_ferretdb\""));
+        assert!(sql.contains("GRANT SELECT ON ALL TABLES IN SCHEMA \"cdb_ferretdb\""));
+        assert!(!sql.contains("DATABASE"), "{sql}");
+        let sql = schema_access_sql("cdb_ferretdb", "carol_ferretdb", false);
+        assert!(sql.contains("GRANT USAGE, CREATE ON SCHEMA \"cdb_ferretdb\""));
     }
 
     #[test]
