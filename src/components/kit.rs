@@ -116,6 +116,30 @@ impl NodeRole {
             NodeRole::Invoker => "invoker",
         }
     }
+
+    /// Core: prefer core nodes, avoid invoker nodes (preferences only: single-node clusters
+    /// exist). Invoker: only invoker nodes (its action pods follow it there).
+    fn node_affinity(self) -> Value {
+        let role_is = |operator: &str, value: &str| {
+            json!({"matchExpressions": [
+                {"key": NODE_ROLE_LABEL, "operator": operator, "values": [value]}
+            ]})
+        };
+        match self {
+            NodeRole::Core => json!({"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 100, "preference": role_is("NotIn", "invoker")},
+                {"weight": 80, "preference": role_is("In", "core")},
+            ]}),
+            NodeRole::Invoker => json!({"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [role_is("In", "invoker")],
+            }}),
+        }
+    }
+
+    /// The toleration of the `nuvolaris-role=<role>:NoSchedule` taint.
+    fn tolerations(self) -> Value {
+        json!([{"key": NODE_ROLE_LABEL, "operator": "Equal", "value": self.value(), "effect": "NoSchedule"}])
+    }
 }
 
 /// One component's kustomization.
@@ -354,25 +378,10 @@ impl Overlay {
         self.check_workload(target)?;
         let mut pod = serde_json::Map::new();
         if scheduling.affinity {
-            let role_is = |operator: &str, value: &str| {
-                json!({"matchExpressions": [
-                    {"key": NODE_ROLE_LABEL, "operator": operator, "values": [value]}
-                ]})
-            };
-            let node_affinity = match role {
-                // prefer only: single-node clusters exist
-                NodeRole::Core => json!({"preferredDuringSchedulingIgnoredDuringExecution": [
-                    {"weight": 100, "preference": role_is("NotIn", "invoker")},
-                    {"weight": 80, "preference": role_is("In", "core")},
-                ]}),
-                NodeRole::Invoker => json!({"requiredDuringSchedulingIgnoredDuringExecution": {
-                    "nodeSelectorTerms": [role_is("In", "invoker")],
-                }}),
-            };
             pod.insert(
                 "affinity".into(),
                 json!({
-                    "nodeAffinity": node_affinity,
+                    "nodeAffinity": role.node_affinity(),
                     "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
                         "labelSelector": {"matchExpressions": [
                             {"key": "name", "operator": "In", "values": [anti_affinity_name]}
@@ -383,10 +392,7 @@ impl Overlay {
             );
         }
         if scheduling.tolerations {
-            pod.insert(
-                "tolerations".into(),
-                json!([{"key": NODE_ROLE_LABEL, "operator": "Equal", "value": role.value(), "effect": "NoSchedule"}]),
-            );
+            pod.insert("tolerations".into(), role.tolerations());
         }
         Ok(self.strategic(workload_patch(target, Value::Object(pod))))
     }
@@ -477,7 +483,7 @@ impl Overlay {
     /// names, e.g. `kafka-pvc-data`, so the data of an installation it made is found again),
     /// which a workload of the overlay must mount. Never pruned or owned by the Whisk (see
     /// `apply`): the data outlives the component.
-    pub fn persistent_volume_claim(mut self, claim: &MountedClaim) -> Result<Overlay, RenderError> {
+    pub fn persistent_volume_claim(self, claim: &MountedClaim) -> Result<Overlay, RenderError> {
         let mounted = self.targets.iter().any(|o| {
             o.pointer("/spec/template/spec/volumes")
                 .and_then(Value::as_array)
@@ -495,23 +501,8 @@ impl Overlay {
                 claim.name
             )));
         }
-        let mut spec = json!({
-            "accessModes": ["ReadWriteOnce"],
-            "resources": {"requests": {"storage": format!("{}Gi", claim.size_gi)}},
-        });
-        if let Some(class) = &claim.storage_class {
-            spec["storageClassName"] = json!(class);
-        }
-        let object = json!({
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "metadata": {"name": claim.name},
-            "spec": spec,
-        });
-        self.targets.push(object.clone());
-        let name = self.next_name("claim");
-        self.kustomization = self.kustomization.resource_object(&name, &object);
-        Ok(self)
+        let object = standalone_claim(claim.name, claim.size_gi, claim.storage_class.as_deref());
+        Ok(self.object(&object))
     }
 
     /// A standalone volume claim, with the pod volume and mount that use it. The claim is
@@ -519,19 +510,7 @@ impl Overlay {
     /// data outlives the component.
     pub fn claim(self, claim: &Claim) -> Result<Overlay, RenderError> {
         self.check_container(claim.container)?;
-        let mut spec = json!({
-            "accessModes": ["ReadWriteOnce"],
-            "resources": {"requests": {"storage": format!("{}Gi", claim.size_gi)}},
-        });
-        if let Some(class) = &claim.storage_class {
-            spec["storageClassName"] = json!(class);
-        }
-        let pvc = json!({
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "metadata": {"name": claim.name},
-            "spec": spec,
-        });
+        let pvc = standalone_claim(claim.name, claim.size_gi, claim.storage_class.as_deref());
         let patch = workload_patch(
             claim.container.workload,
             json!({
@@ -698,20 +677,12 @@ impl Overlay {
 /// The affinity of core workloads: prefer `nuvolaris-role=core` nodes, avoid invoker nodes
 /// (preferences only: single-node clusters exist).
 pub fn core_node_affinity() -> Value {
-    let preference = |weight: u32, operator: &str, value: &str| {
-        json!({"weight": weight, "preference": {"matchExpressions": [
-            {"key": "nuvolaris-role", "operator": operator, "values": [value]}
-        ]}})
-    };
-    json!({"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-        preference(100, "NotIn", "invoker"),
-        preference(80, "In", "core"),
-    ]}})
+    json!({"nodeAffinity": NodeRole::Core.node_affinity()})
 }
 
 /// The tolerations of core workloads: the `nuvolaris-role=core:NoSchedule` taint.
 pub fn core_tolerations() -> Value {
-    json!([{"key": "nuvolaris-role", "operator": "Equal", "value": "core", "effect": "NoSchedule"}])
+    NodeRole::Core.tolerations()
 }
 
 /// `text` percent-encoded for the user or password part of a URL (`postgresql://u:p@h/db`):
@@ -748,6 +719,24 @@ pub fn without_node_ports(objects: &mut [Object]) {
             }
         }
     }
+}
+
+/// The PersistentVolumeClaim of a standalone claim ([`Claim`], [`MountedClaim`]): one node's
+/// ReadWriteOnce volume of `size_gi`, in `storage_class` or the cluster's default.
+fn standalone_claim(name: &str, size_gi: u32, storage_class: Option<&str>) -> Object {
+    let mut spec = json!({
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": format!("{size_gi}Gi")}},
+    });
+    if let Some(class) = storage_class {
+        spec["storageClassName"] = json!(class);
+    }
+    json!({
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name},
+        "spec": spec,
+    })
 }
 
 /// The Job `job` that runs `nuvolaris-operator <args>` of `env` with `image`: the plain values in
