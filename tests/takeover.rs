@@ -51,13 +51,11 @@ use kube::api::{DynamicObject, ListParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
-use nuvolaris_operator::controller::{self, ControllerOptions};
 use nuvolaris_operator::crd::{ComponentId, Whisk};
-use nuvolaris_operator::health::Health;
-use nuvolaris_operator::metrics::Metrics;
 use nuvolaris_operator::setup::{RedisSetupConfig, SetupSettings, run_redis_setup};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use support::operator::{start_operator, status};
 use support::{TestNamespace, cond, wait_for, wait_for_list};
 
 const OPERATOR: &str = "nuvolaris-operator";
@@ -613,24 +611,6 @@ impl PodLog {
     }
 }
 
-fn start_operator(client: &Client, ns: &str) -> tokio::sync::watch::Sender<bool> {
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(controller::run(
-        client.clone(),
-        ControllerOptions::new(Some(ns.to_owned())),
-        Arc::new(Health::default()),
-        Arc::new(Metrics::new()),
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
-    stop
-}
-
-fn status(w: &Whisk) -> Value {
-    serde_json::to_value(&w.status).expect("status serializes")
-}
-
 /// The covered components are on, for the current generation, with `controller` at `overall`.
 fn taken_over(
     covered: Vec<&'static str>,
@@ -916,7 +896,7 @@ async fn the_minimal_installation_is_taken_over_without_losing_data() {
     // This operator in the original's place.
     let (pods, pod_watch) = PodLog::start(&client, &ns.name);
     let started = Instant::now();
-    let stop = start_operator(&client, &ns.name);
+    let operator = start_operator(&client, &ns.name);
     let whisks = ns.api::<Whisk>();
     let minimal = vec!["preloader", "couchdb", "redis", "openwhisk", "endpoint"];
     let whisk = wait_for(
@@ -1171,7 +1151,7 @@ async fn the_minimal_installation_is_taken_over_without_losing_data() {
     );
 
     delete_whisk(&whisks).await;
-    let _ = stop.send(true);
+    operator.stop();
     pod_watch.abort();
     ns.cleanup().await;
 }
@@ -1218,7 +1198,7 @@ async fn the_whisk_installation_is_taken_over_with_every_component() {
 
     let (pods, pod_watch) = PodLog::start(&client, &ns.name);
     let started = Instant::now();
-    let stop = start_operator(&client, &ns.name);
+    let operator = start_operator(&client, &ns.name);
     let whisks = ns.api::<Whisk>();
     let whisk = wait_for(
         &whisks,
@@ -1377,7 +1357,7 @@ async fn the_whisk_installation_is_taken_over_with_every_component() {
     print_figures("whisk installation", elapsed, &pods, &fates);
 
     delete_whisk(&whisks).await;
-    let _ = stop.send(true);
+    operator.stop();
     pod_watch.abort();
     ns.cleanup().await;
 }
