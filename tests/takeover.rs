@@ -756,6 +756,22 @@ fn secret_text(secret: &Secret, key: &str) -> String {
         .unwrap_or_else(|| panic!("{} has no {key}", secret.name_any()))
 }
 
+/// Every key of `nuvolaris-generated` with its value: the credentials the operator holds.
+async fn generated_credentials(ns: &TestNamespace) -> BTreeMap<String, String> {
+    let generated = ns
+        .api::<Secret>()
+        .get("nuvolaris-generated")
+        .await
+        .expect("nuvolaris-generated");
+    generated
+        .data
+        .clone()
+        .unwrap_or_default()
+        .keys()
+        .map(|k| (k.clone(), secret_text(&generated, k)))
+        .collect()
+}
+
 /// The Secret of `ns` whose name starts with `prefix` (a generated, hashed one).
 async fn hashed_secret(client: &Client, ns: &str, prefix: &str) -> Secret {
     Api::<Secret>::namespaced(client.clone(), ns)
@@ -910,18 +926,7 @@ async fn the_minimal_installation_is_taken_over_without_losing_data() {
     assert_whisk_in_order(&whisk);
 
     // Every credential in use kept: adopted from the live objects, none generated.
-    let generated = ns
-        .api::<Secret>()
-        .get("nuvolaris-generated")
-        .await
-        .expect("nuvolaris-generated");
-    let held: BTreeMap<String, String> = generated
-        .data
-        .clone()
-        .unwrap_or_default()
-        .keys()
-        .map(|k| (k.clone(), secret_text(&generated, k)))
-        .collect();
+    let held = generated_credentials(&ns).await;
     let expected: BTreeMap<String, String> = [
         ("nuvolaris-password", "nuvpassw0rd"),
         ("couchdb-admin-password", "some_passw0rd"),
@@ -1213,18 +1218,7 @@ async fn the_whisk_installation_is_taken_over_with_every_component() {
 
     // Every credential in use kept: the ones the CR leaves out adopted from the live objects
     // and annotations; generated only what the original did not have.
-    let generated = ns
-        .api::<Secret>()
-        .get("nuvolaris-generated")
-        .await
-        .expect("nuvolaris-generated");
-    let held: BTreeMap<String, String> = generated
-        .data
-        .clone()
-        .unwrap_or_default()
-        .keys()
-        .map(|k| (k.clone(), secret_text(&generated, k)))
-        .collect();
+    let held = generated_credentials(&ns).await;
     let adopted: BTreeMap<&str, &str> = BTreeMap::from([
         ("registry-password", "4pwdregistry"),
         ("minio-root-password", "minioadmin"),
