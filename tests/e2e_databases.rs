@@ -30,11 +30,9 @@ use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 use nuvolaris_operator::components::postgres::kubegres::Kubegres;
-use nuvolaris_operator::controller::{self, ControllerOptions};
 use nuvolaris_operator::crd::Whisk;
-use nuvolaris_operator::health::Health;
-use nuvolaris_operator::metrics::Metrics;
 use serde_json::{Value, json};
+use support::operator::{ready_for_generation, start_operator, status};
 use support::{TestNamespace, cond, wait_for};
 
 const STAND_IN: &str = "kubegres-stand-in";
@@ -192,25 +190,6 @@ fn kubegres_stand_in(client: Client, namespace: &str) -> tokio::task::JoinHandle
 
 // ------------------------------------------------------------- the test
 
-fn status(w: &Whisk) -> Value {
-    serde_json::to_value(&w.status).expect("status serializes")
-}
-
-fn ready_for_generation() -> impl Fn(Option<&Whisk>) -> bool {
-    |w: Option<&Whisk>| {
-        let Some(w) = w else { return false };
-        let s = status(w);
-        let generation = w.metadata.generation.unwrap_or_default();
-        s["conditions"].as_array().is_some_and(|cs| {
-            cs.iter().any(|c| {
-                c["type"] == "Ready"
-                    && c["status"] == "True"
-                    && c["observedGeneration"].as_i64() == Some(generation)
-            })
-        })
-    }
-}
-
 fn annotations(cm: &ConfigMap) -> BTreeMap<String, String> {
     cm.metadata.annotations.clone().unwrap_or_default()
 }
@@ -221,16 +200,7 @@ async fn postgres_ferretdb_and_etcd_reach_ready_and_leave_their_claims_when_disa
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "e2e-databases").await;
 
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let operator = tokio::spawn(controller::run(
-        client.clone(),
-        ControllerOptions::new(Some(ns.name.clone())),
-        Arc::new(Health::default()),
-        Arc::new(Metrics::new()),
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
+    let operator = start_operator(&client, &ns.name);
 
     let whisks = ns.api::<Whisk>();
     let cr: Whisk = serde_json::from_value(json!({
@@ -452,7 +422,6 @@ async fn postgres_ferretdb_and_etcd_reach_ready_and_leave_their_claims_when_disa
         apply_to_ready.as_secs_f64()
     );
     stand_in.abort();
-    let _ = stop.send(true);
-    let _ = operator.await;
+    let _ = operator.stop_and_join().await;
     ns.cleanup().await;
 }

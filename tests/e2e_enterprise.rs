@@ -9,7 +9,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Instant;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
@@ -18,75 +17,13 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::{Api, Client, ResourceExt};
-use nuvolaris_operator::controller::{self, ControllerOptions};
 use nuvolaris_operator::crd::Whisk;
-use nuvolaris_operator::health::Health;
-use nuvolaris_operator::metrics::Metrics;
 use serde_json::{Value, json};
-use support::requests::{RequestCounts, counting_client, counting_client_as};
+use support::operator::{condition, controller_is, start_operator_with, status};
+use support::requests::{counting_client, counting_client_as};
 use support::{TestNamespace, wait_deleted, wait_for};
 
 const USER: &str = "e2e-user";
-
-fn status(w: &Whisk) -> Value {
-    serde_json::to_value(&w.status).expect("status serializes")
-}
-
-fn condition(w: &Whisk, type_: &str) -> Value {
-    status(w)["conditions"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["type"] == type_).cloned())
-        .unwrap_or(Value::Null)
-}
-
-/// `whisk_create.controller` is `value` for the current generation.
-fn controller_is(value: &'static str) -> impl Fn(Option<&Whisk>) -> bool {
-    move |w: Option<&Whisk>| {
-        w.is_some_and(|w| {
-            let s = status(w);
-            s["whisk_create"]["controller"] == value
-                && s["observedGeneration"].as_i64() == w.metadata.generation
-        })
-    }
-}
-
-struct Operator {
-    metrics: Arc<Metrics>,
-    requests: RequestCounts,
-    stop: tokio::sync::watch::Sender<bool>,
-}
-
-impl Operator {
-    /// Runs the operator (the real render) for one namespace with `client`.
-    fn start(client: Client, requests: RequestCounts, namespace: &str) -> Operator {
-        let metrics = Arc::new(Metrics::new());
-        let (stop, mut stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(controller::run(
-            client,
-            ControllerOptions::new(Some(namespace.to_owned())),
-            Arc::new(Health::default()),
-            metrics.clone(),
-            async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            },
-        ));
-        Operator {
-            metrics,
-            requests,
-            stop,
-        }
-    }
-
-    /// Waits until one more reconcile has finished.
-    async fn next_reconcile(&self) {
-        let mut rx = self.metrics.subscribe_reconciles();
-        let target = *rx.borrow() + 1;
-        tokio::time::timeout(support::WAIT_TIMEOUT, rx.wait_for(|n| *n >= target))
-            .await
-            .expect("timed out waiting for a reconcile")
-            .expect("metrics dropped");
-    }
-}
 
 /// The enterprise sample in `namespace`, without NodePorts (other tests install the same
 /// Services beside it).
@@ -190,7 +127,7 @@ async fn the_enterprise_installation_reaches_ready_and_switches_modes_both_ways(
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "e2e-enterprise").await;
     let (operator_client, requests) = counting_client().await;
-    let operator = Operator::start(operator_client, requests, &ns.name);
+    let operator = start_operator_with(operator_client, &ns.name);
     let whisks = ns.api::<Whisk>();
     let statefulsets = ns.api::<StatefulSet>();
 
@@ -254,7 +191,7 @@ async fn the_enterprise_installation_reaches_ready_and_switches_modes_both_ways(
     // A reconcile with nothing to change writes nothing.
     operator.next_reconcile().await;
     let writes_before = operator.metrics.api_writes.get();
-    let requests_before = operator.requests.snapshot();
+    let requests_before = requests.snapshot();
     whisks
         .patch(
             "controller",
@@ -268,8 +205,8 @@ async fn the_enterprise_installation_reaches_ready_and_switches_modes_both_ways(
         .expect("poke");
     operator.next_reconcile().await;
     let no_op_writes = operator.metrics.api_writes.get() - writes_before;
-    let no_op_requests = operator.requests.since(&requests_before, "write");
-    let no_op_reads = operator.requests.since(&requests_before, "read");
+    let no_op_requests = requests.since(&requests_before, "write");
+    let no_op_reads = requests.since(&requests_before, "read");
     eprintln!(
         "FIGURE enterprise sample (kwok) apply-to-Ready: {install_time:?}; API writes for the install: {install_writes}; no-op reconcile: {no_op_writes} writes (client: {no_op_requests} writes, {no_op_reads} reads)"
     );
@@ -401,7 +338,7 @@ async fn the_enterprise_installation_reaches_ready_and_switches_modes_both_ways(
     assert_eq!(controller.metadata.uid, controller_uid);
     assert!(env_names(&controller).contains(&"KAFKA_HOSTS".to_owned()));
 
-    let _ = operator.stop.send(true);
+    operator.stop();
     ns.cleanup().await;
 }
 
@@ -410,8 +347,8 @@ async fn bad_enterprise_input_is_refused_with_the_field() {
     let client = support::cluster().await;
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "e2e-ent-bad").await;
-    let (operator_client, requests) = counting_client().await;
-    let operator = Operator::start(operator_client, requests, &ns.name);
+    let (operator_client, _requests) = counting_client().await;
+    let operator = start_operator_with(operator_client, &ns.name);
     let whisks = ns.api::<Whisk>();
 
     // A heap larger than the memory limit passes the schema: the operator says NotValid.
@@ -495,7 +432,7 @@ async fn bad_enterprise_input_is_refused_with_the_field() {
         );
     }
 
-    let _ = operator.stop.send(true);
+    operator.stop();
     ns.cleanup().await;
 }
 
@@ -510,7 +447,7 @@ async fn monitoring_installs_with_the_operators_own_rbac_and_alertmanager_comes_
     let ns = TestNamespace::create(&client, "e2e-monitoring").await;
     let operator_role = format!("nuvolaris-operator-{}", ns.name);
     grant_operator_rbac(&client, &ns.name, &operator_role).await;
-    let (operator_client, requests) =
+    let (operator_client, _requests) =
         counting_client_as(Some(format!("system:serviceaccount:{}:operator", ns.name))).await;
     // the client really acts as the operator: what its role lacks is refused
     let refused = Api::<k8s_openapi::api::core::v1::Namespace>::all(operator_client.clone())
@@ -522,7 +459,7 @@ async fn monitoring_installs_with_the_operators_own_rbac_and_alertmanager_comes_
         .await
         .expect_err("the operator may not create namespaces");
     assert!(refused.to_string().contains("forbidden"), "{refused}");
-    let operator = Operator::start(operator_client, requests, &ns.name);
+    let operator = start_operator_with(operator_client, &ns.name);
 
     let whisks = ns.api::<Whisk>();
     let cr: Whisk = serde_json::from_value(json!({
@@ -665,7 +602,7 @@ async fn monitoring_installs_with_the_operators_own_rbac_and_alertmanager_comes_
     )
     .await;
 
-    let _ = operator.stop.send(true);
+    operator.stop();
     let _ = cluster_roles
         .delete(&operator_role, &DeleteParams::default())
         .await;

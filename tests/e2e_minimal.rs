@@ -5,7 +5,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::Job;
@@ -15,11 +14,9 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::core::{DynamicObject, GroupVersionKind};
 use kube::discovery::ApiResource;
 use kube::{Api, Client, ResourceExt};
-use nuvolaris_operator::controller::{self, ControllerOptions};
 use nuvolaris_operator::crd::Whisk;
-use nuvolaris_operator::health::Health;
-use nuvolaris_operator::metrics::Metrics;
 use serde_json::{Value, json};
+use support::operator::{ready_for_generation, start_operator, status};
 use support::{TestNamespace, cond, wait_for};
 
 const USER: &str = "e2e-user";
@@ -96,26 +93,6 @@ async fn child_versions(client: &Client, ns: &str) -> BTreeMap<String, String> {
     out
 }
 
-fn status(w: &Whisk) -> Value {
-    serde_json::to_value(&w.status).expect("status serializes")
-}
-
-/// Ready=True for the current generation.
-fn ready_for_generation() -> impl Fn(Option<&Whisk>) -> bool {
-    |w: Option<&Whisk>| {
-        let Some(w) = w else { return false };
-        let s = status(w);
-        let generation = w.metadata.generation.unwrap_or_default();
-        s["conditions"].as_array().is_some_and(|cs| {
-            cs.iter().any(|c| {
-                c["type"] == "Ready"
-                    && c["status"] == "True"
-                    && c["observedGeneration"].as_i64() == Some(generation)
-            })
-        })
-    }
-}
-
 async fn patch_spec(whisks: &Api<Whisk>, spec: Value) {
     whisks
         .patch(
@@ -133,16 +110,7 @@ async fn the_minimal_installation_reaches_ready_and_follows_changes() {
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "e2e-minimal").await;
 
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let operator = tokio::spawn(controller::run(
-        client.clone(),
-        ControllerOptions::new(Some(ns.name.clone())),
-        Arc::new(Health::default()),
-        Arc::new(Metrics::new()),
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
+    let operator = start_operator(&client, &ns.name);
 
     // The sample CR, in this test's namespace.
     let sample = std::fs::read_to_string(support::repo_root().join("deploy/samples/minimal.yaml"))
@@ -417,7 +385,9 @@ async fn the_minimal_installation_reaches_ready_and_follows_changes() {
         "CouchDB's data survives the deletion"
     );
 
-    let _ = stop.send(true);
-    operator.await.expect("join").expect("operator ran cleanly");
+    operator
+        .stop_and_join()
+        .await
+        .expect("operator ran cleanly");
     ns.cleanup().await;
 }

@@ -24,6 +24,7 @@ use kube::runtime::watcher;
 use kube::{Api, ResourceExt};
 use nuvolaris_operator::crd::Whisk;
 use serde_json::{Value, json};
+use support::operator::{is_ready_for_generation as ready, status};
 use support::{TestNamespace, cond, wait_for};
 
 /// The image the operator is told it runs as (the StatefulSet of `deploy/operator` sets it).
@@ -68,24 +69,6 @@ impl Drop for Operator {
 
 fn annotations(cm: &ConfigMap) -> BTreeMap<String, String> {
     cm.metadata.annotations.clone().unwrap_or_default()
-}
-
-fn status(w: &Whisk) -> Value {
-    serde_json::to_value(&w.status).expect("status serializes")
-}
-
-/// Ready=True for the current generation.
-fn ready(w: Option<&Whisk>) -> bool {
-    let Some(w) = w else { return false };
-    let s = status(w);
-    let generation = w.metadata.generation.unwrap_or_default();
-    s["conditions"].as_array().is_some_and(|cs| {
-        cs.iter().any(|c| {
-            c["type"] == "Ready"
-                && c["status"] == "True"
-                && c["observedGeneration"].as_i64() == Some(generation)
-        })
-    })
 }
 
 async fn patch_spec(whisks: &Api<Whisk>, spec: Value) {

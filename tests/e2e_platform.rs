@@ -9,8 +9,6 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, ServiceAccount};
@@ -18,16 +16,10 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::{Api, Client};
-use nuvolaris_operator::controller::{self, ControllerOptions};
 use nuvolaris_operator::crd::Whisk;
-use nuvolaris_operator::health::Health;
-use nuvolaris_operator::metrics::Metrics;
-use serde_json::{Value, json};
+use serde_json::json;
+use support::operator::{start_operator, status};
 use support::{TestNamespace, cond, wait_deleted, wait_for};
-
-fn status(w: &Whisk) -> Value {
-    serde_json::to_value(&w.status).expect("status serializes")
-}
 
 /// `whisk_create.<key>` of every `(key, value)` for the current generation.
 fn components_are(
@@ -42,20 +34,6 @@ fn components_are(
                     .all(|(key, value)| s["whisk_create"][key] == *value)
         })
     }
-}
-
-fn start_operator(client: &Client, namespace: &str) -> tokio::sync::watch::Sender<bool> {
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(controller::run(
-        client.clone(),
-        ControllerOptions::new(Some(namespace.to_owned())),
-        Arc::new(Health::default()),
-        Arc::new(Metrics::new()),
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
-    stop
 }
 
 /// cert-manager's ClusterIssuer kind, served without cert-manager (schema: anything).
@@ -123,7 +101,7 @@ async fn platform_services_appear_are_pruned_when_disabled_and_the_issuer_goes_w
         )
         .await
         .expect("create cm/config");
-    let stop = start_operator(&client, &ns.name);
+    let operator = start_operator(&client, &ns.name);
     let whisks = ns.api::<Whisk>();
     let whisk: Whisk = serde_json::from_value(json!({
         "apiVersion": "nuvolaris.org/v1", "kind": "Whisk",
@@ -340,6 +318,6 @@ async fn platform_services_appear_are_pruned_when_disabled_and_the_issuer_goes_w
         )
         .await;
     }
-    let _ = stop.send(true);
+    operator.stop();
     ns.cleanup().await;
 }

@@ -5,56 +5,15 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
-use kube::{Api, Client};
 
-use nuvolaris_operator::controller::{self, ControllerOptions};
 use nuvolaris_operator::crd::Whisk;
-use nuvolaris_operator::health::Health;
-use nuvolaris_operator::metrics::Metrics;
 use serde_json::{Value, json};
+use support::operator::{condition, controller_is, start_operator, status};
 use support::{TestNamespace, wait_for};
-
-fn status(w: &Whisk) -> Value {
-    serde_json::to_value(&w.status).expect("status serializes")
-}
-
-fn condition(w: &Whisk, type_: &str) -> Value {
-    status(w)["conditions"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["type"] == type_).cloned())
-        .unwrap_or(Value::Null)
-}
-
-/// `whisk_create.controller` is `value` for the current generation.
-fn controller_is(value: &'static str) -> impl Fn(Option<&Whisk>) -> bool {
-    move |w: Option<&Whisk>| {
-        w.is_some_and(|w| {
-            let s = status(w);
-            s["whisk_create"]["controller"] == value
-                && s["observedGeneration"].as_i64() == w.metadata.generation
-        })
-    }
-}
-
-/// Runs the operator (the real render) for one namespace until the returned sender fires.
-fn start_operator(client: &Client, namespace: &str) -> tokio::sync::watch::Sender<bool> {
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(controller::run(
-        client.clone(),
-        ControllerOptions::new(Some(namespace.to_owned())),
-        Arc::new(Health::default()),
-        Arc::new(Metrics::new()),
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
-    stop
-}
 
 fn minimal(namespace: &str, nuvolaris: Value) -> Whisk {
     serde_json::from_value(json!({
@@ -104,7 +63,7 @@ async fn a_configuration_this_version_cannot_install_keeps_what_runs_and_says_so
     let client = support::cluster().await;
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "status-mode").await;
-    let stop = start_operator(&client, &ns.name);
+    let operator = start_operator(&client, &ns.name);
     // The `ops` CLI creates an empty `cm/config` first; what it (or anyone) put there stays.
     let configs = ns.api::<ConfigMap>();
     configs
@@ -246,7 +205,7 @@ async fn a_configuration_this_version_cannot_install_keeps_what_runs_and_says_so
     );
 
     delete_whisk(&whisks).await;
-    let _ = stop.send(true);
+    operator.stop();
     ns.cleanup().await;
 }
 
@@ -256,8 +215,8 @@ async fn a_taken_node_port_is_a_short_sentence_and_nodeports_off_fits_a_second_i
     support::install_crds(&client).await;
     let first = TestNamespace::create(&client, "status-first").await;
     let second = TestNamespace::create(&client, "status-second").await;
-    let stop_first = start_operator(&client, &first.name);
-    let stop_second = start_operator(&client, &second.name);
+    let operator_first = start_operator(&client, &first.name);
+    let operator_second = start_operator(&client, &second.name);
 
     let first_whisks = first.api::<Whisk>();
     first_whisks
@@ -335,8 +294,8 @@ async fn a_taken_node_port_is_a_short_sentence_and_nodeports_off_fits_a_second_i
 
     delete_whisk(&first_whisks).await;
     delete_whisk(&second_whisks).await;
-    let _ = stop_first.send(true);
-    let _ = stop_second.send(true);
+    operator_first.stop();
+    operator_second.stop();
     first.cleanup().await;
     second.cleanup().await;
 }

@@ -8,50 +8,18 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Service};
 use k8s_openapi::api::networking::v1::Ingress;
+use kube::Api;
 use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
-use kube::{Api, Client};
-use nuvolaris_operator::controller::{self, ControllerOptions};
 use nuvolaris_operator::crd::Whisk;
-use nuvolaris_operator::health::Health;
-use nuvolaris_operator::metrics::Metrics;
 use serde_json::{Value, json};
+use support::operator::{controller_is, start_operator, status};
 use support::{TestNamespace, wait_for};
-
-fn status(w: &Whisk) -> Value {
-    serde_json::to_value(&w.status).expect("status serializes")
-}
-
-/// `whisk_create.controller` is `value` for the current generation.
-fn controller_is(value: &'static str) -> impl Fn(Option<&Whisk>) -> bool {
-    move |w: Option<&Whisk>| {
-        w.is_some_and(|w| {
-            let s = status(w);
-            s["whisk_create"]["controller"] == value
-                && s["observedGeneration"].as_i64() == w.metadata.generation
-        })
-    }
-}
-
-fn start_operator(client: &Client, namespace: &str) -> tokio::sync::watch::Sender<bool> {
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(controller::run(
-        client.clone(),
-        ControllerOptions::new(Some(namespace.to_owned())),
-        Arc::new(Health::default()),
-        Arc::new(Metrics::new()),
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
-    stop
-}
 
 fn whisk(namespace: &str, spec: Value) -> Whisk {
     serde_json::from_value(json!({
@@ -113,7 +81,7 @@ async fn minio_and_static_then_seaweedfs_then_nothing() {
     let client = support::cluster().await;
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "e2e-storage").await;
-    let stop = start_operator(&client, &ns.name);
+    let operator = start_operator(&client, &ns.name);
     let configs = ns.api::<ConfigMap>();
     cli_config(&configs).await;
     let whisks = ns.api::<Whisk>();
@@ -322,7 +290,7 @@ async fn minio_and_static_then_seaweedfs_then_nothing() {
         minio_ready.as_millis(),
         switch_ready.as_millis()
     );
-    let _ = stop.send(true);
+    operator.stop();
     ns.cleanup().await;
 }
 
@@ -331,7 +299,7 @@ async fn bad_storage_input_is_refused_with_the_field_and_nothing_is_applied() {
     let client = support::cluster().await;
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "e2e-storage-bad").await;
-    let stop = start_operator(&client, &ns.name);
+    let operator = start_operator(&client, &ns.name);
     let whisks = ns.api::<Whisk>();
 
     // The API server refuses what is not a number (sent as is: such a CR cannot even be a
@@ -399,6 +367,6 @@ async fn bad_storage_input_is_refused_with_the_field_and_nothing_is_applied() {
     ] {
         assert!(!present, "nothing applied, yet a {kind} exists");
     }
-    let _ = stop.send(true);
+    operator.stop();
     ns.cleanup().await;
 }

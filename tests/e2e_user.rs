@@ -7,18 +7,15 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::ResourceExt;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use nuvolaris_operator::controller::{self, ControllerOptions};
 use nuvolaris_operator::crd::{Whisk, WhiskUser};
-use nuvolaris_operator::health::Health;
-use nuvolaris_operator::metrics::Metrics;
 use serde_json::{Value, json};
+use support::operator::start_operator;
 use support::{TestNamespace, wait_for};
 
 /// What `ops admin adduser devel devel@example.com exjT3XRR --all` applies.
@@ -97,16 +94,7 @@ async fn the_ops_user_waits_for_its_whisk_becomes_ready_follows_edits_and_is_del
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "e2e-user").await;
 
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let operator = tokio::spawn(controller::run(
-        client.clone(),
-        ControllerOptions::new(Some(ns.name.clone())),
-        Arc::new(Health::default()),
-        Arc::new(Metrics::new()),
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
+    let operator = start_operator(&client, &ns.name);
 
     // The user first: it waits for an installation, and says so.
     let mut user: Value = serde_yaml_ng::from_str(OPS_USER).expect("user YAML");
@@ -230,11 +218,7 @@ async fn the_ops_user_waits_for_its_whisk_becomes_ready_follows_edits_and_is_del
         .await
         .expect("delete the Whisk");
     support::wait_deleted(&whisks, "controller", &whisk_uid, "Whisk deleted").await;
-    let _ = stop.send(true);
-    operator
-        .await
-        .expect("operator task")
-        .expect("operator run");
+    operator.stop_and_join().await.expect("operator run");
     ns.cleanup().await;
 }
 
@@ -244,16 +228,7 @@ async fn workflows_run_their_create_job_report_counts_and_their_delete_job() {
     let client = support::cluster().await;
     support::install_crds(&client).await;
     let ns = TestNamespace::create(&client, "e2e-workflows").await;
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let operator = tokio::spawn(controller::run(
-        client.clone(),
-        ControllerOptions::new(Some(ns.name.clone())),
-        Arc::new(Health::default()),
-        Arc::new(Metrics::new()),
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
+    let operator = start_operator(&client, &ns.name);
     let wf: Workflows = serde_json::from_value(json!({
         "apiVersion": "nuvolaris.org/v1", "kind": "Workflows",
         "metadata": {"name": "wf", "namespace": ns.name},
@@ -296,10 +271,6 @@ async fn workflows_run_their_create_job_report_counts_and_their_delete_job() {
         |items| items.is_empty(),
     )
     .await;
-    let _ = stop.send(true);
-    operator
-        .await
-        .expect("operator task")
-        .expect("operator run");
+    operator.stop_and_join().await.expect("operator run");
     ns.cleanup().await;
 }

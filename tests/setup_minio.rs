@@ -70,26 +70,18 @@ async fn creates_buckets_user_policy_and_public_index_then_changes_nothing() {
     assert_eq!(data.status, 403, "the data bucket is private");
 
     // The user may write, read and list both buckets, and nothing else.
-    let put = s3::request(
+    s3::assert_put(
         minio.address,
         &user(USER_KEY),
-        "PUT",
         "/nuvolaris-data/a/b.txt",
-        &[],
         b"hi",
-    )
-    .expect("PUT");
-    assert_eq!(put.status, 200, "{}", put.text());
-    let got = s3::request(
+    );
+    s3::assert_get(
         minio.address,
         &user(USER_KEY),
-        "GET",
         "/nuvolaris-data/a/b.txt",
-        &[],
-        b"",
-    )
-    .expect("GET");
-    assert_eq!((got.status, got.text().as_str()), (200, "hi"));
+        "hi",
+    );
     let listed = s3::request(
         minio.address,
         &user(USER_KEY),

@@ -79,26 +79,8 @@ async fn creates_identities_buckets_quotas_and_public_index_then_changes_nothing
     );
 
     // The user may write and read its buckets; a wrong key is refused.
-    let put = s3::request(
-        weed.s3,
-        &user(USER_KEY),
-        "PUT",
-        "/nuvolaris-data/a/b.txt",
-        &[],
-        b"hi",
-    )
-    .expect("PUT");
-    assert_eq!(put.status, 200, "{}", put.text());
-    let got = s3::request(
-        weed.s3,
-        &user(USER_KEY),
-        "GET",
-        "/nuvolaris-data/a/b.txt",
-        &[],
-        b"",
-    )
-    .expect("GET");
-    assert_eq!((got.status, got.text().as_str()), (200, "hi"));
+    s3::assert_put(weed.s3, &user(USER_KEY), "/nuvolaris-data/a/b.txt", b"hi");
+    s3::assert_get(weed.s3, &user(USER_KEY), "/nuvolaris-data/a/b.txt", "hi");
     let wrong = s3::request(
         weed.s3,
         &user("wrong-key-123"),

@@ -8,6 +8,7 @@
 
 mod support;
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use nuvolaris_operator::setup::postgres::PgServer;
@@ -88,6 +89,18 @@ fn as_user(login: &str, key: &str) -> S3Credentials {
     S3Credentials::new(login, key)
 }
 
+/// The second user may neither read alice's data bucket nor write her web bucket.
+fn assert_bobby_kept_out_of_alices_buckets(addr: SocketAddr, bobby_s3: &S3Credentials) {
+    for (path, method) in [
+        ("/alice-data/secret.txt", "GET"),
+        ("/alice-data", "GET"),
+        ("/alice-web/x.html", "PUT"),
+    ] {
+        let r = s3::request(addr, bobby_s3, method, path, &[], b"x").expect("request");
+        assert_eq!(r.status, 403, "bobby {method} {path}: {}", r.text());
+    }
+}
+
 fn quota_of(minio: &Minio, bucket: &str) -> String {
     minio
         .mc(&["quota", "info", &format!("local/{bucket}"), "--json"])
@@ -132,16 +145,7 @@ async fn minio_accounts_buckets_quotas_and_policies_per_user() {
         403
     );
     let alice_s3 = as_user("alice", "alice-key-1234");
-    let put = s3::request(
-        minio.address,
-        &alice_s3,
-        "PUT",
-        "/alice-data/secret.txt",
-        &[],
-        b"a",
-    )
-    .expect("PUT");
-    assert_eq!(put.status, 200, "{}", put.text());
+    s3::assert_put(minio.address, &alice_s3, "/alice-data/secret.txt", b"a");
 
     // a second run changes nothing
     let again = run_user_setup(alice.clone()).await.expect("second run");
@@ -151,14 +155,7 @@ async fn minio_accounts_buckets_quotas_and_policies_per_user() {
     let bobby = with_minio(base(&db, "bobby", 'b'), &minio, "bobby-key-1234", 10);
     run_user_setup(bobby.clone()).await.expect("create bobby");
     let bobby_s3 = as_user("bobby", "bobby-key-1234");
-    for (path, method) in [
-        ("/alice-data/secret.txt", "GET"),
-        ("/alice-data", "GET"),
-        ("/alice-web/x.html", "PUT"),
-    ] {
-        let r = s3::request(minio.address, &bobby_s3, method, path, &[], b"x").expect("request");
-        assert_eq!(r.status, 403, "bobby {method} {path}: {}", r.text());
-    }
+    assert_bobby_kept_out_of_alices_buckets(minio.address, &bobby_s3);
     let r = s3::request(minio.address, &alice_s3, "PUT", "/bobby-data/x", &[], b"x").expect("PUT");
     assert_eq!(r.status, 403, "alice into bobby's bucket");
 
@@ -551,16 +548,7 @@ async fn seaweedfs_identities_buckets_and_quotas_per_user() {
     assert_eq!(index.status, 200, "{}", index.text());
     assert_eq!(http::get(weed.s3, "/alice-data/").expect("GET").status, 403);
     let alice_s3 = as_user("alice", "alice-key-1234");
-    let put = s3::request(
-        weed.s3,
-        &alice_s3,
-        "PUT",
-        "/alice-data/secret.txt",
-        &[],
-        b"a",
-    )
-    .expect("PUT");
-    assert_eq!(put.status, 200, "{}", put.text());
+    s3::assert_put(weed.s3, &alice_s3, "/alice-data/secret.txt", b"a");
 
     let again = run_user_setup(alice.clone()).await.expect("second run");
     assert!(again.is_unchanged(), "{again}: {:?}", again.steps);
@@ -568,14 +556,7 @@ async fn seaweedfs_identities_buckets_and_quotas_per_user() {
     let bobby = with_seaweedfs(base(&db, "bobby", 'b'), &weed, "bobby-key-1234", 10);
     run_user_setup(bobby.clone()).await.expect("create bobby");
     let bobby_s3 = as_user("bobby", "bobby-key-1234");
-    for (path, method) in [
-        ("/alice-data/secret.txt", "GET"),
-        ("/alice-data", "GET"),
-        ("/alice-web/x.html", "PUT"),
-    ] {
-        let r = s3::request(weed.s3, &bobby_s3, method, path, &[], b"x").expect("request");
-        assert_eq!(r.status, 403, "bobby {method} {path}: {}", r.text());
-    }
+    assert_bobby_kept_out_of_alices_buckets(weed.s3, &bobby_s3);
 
     // change: a new key and quota
     let changed = with_seaweedfs(base(&db, "alice", 'a'), &weed, "alice-key-5678", 20);

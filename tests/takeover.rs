@@ -51,13 +51,11 @@ use kube::api::{DynamicObject, ListParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
-use nuvolaris_operator::controller::{self, ControllerOptions};
 use nuvolaris_operator::crd::{ComponentId, Whisk};
-use nuvolaris_operator::health::Health;
-use nuvolaris_operator::metrics::Metrics;
 use nuvolaris_operator::setup::{RedisSetupConfig, SetupSettings, run_redis_setup};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use support::operator::{start_operator, status};
 use support::{TestNamespace, cond, wait_for, wait_for_list};
 
 const OPERATOR: &str = "nuvolaris-operator";
@@ -613,24 +611,6 @@ impl PodLog {
     }
 }
 
-fn start_operator(client: &Client, ns: &str) -> tokio::sync::watch::Sender<bool> {
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(controller::run(
-        client.clone(),
-        ControllerOptions::new(Some(ns.to_owned())),
-        Arc::new(Health::default()),
-        Arc::new(Metrics::new()),
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
-    stop
-}
-
-fn status(w: &Whisk) -> Value {
-    serde_json::to_value(&w.status).expect("status serializes")
-}
-
 /// The covered components are on, for the current generation, with `controller` at `overall`.
 fn taken_over(
     covered: Vec<&'static str>,
@@ -776,6 +756,22 @@ fn secret_text(secret: &Secret, key: &str) -> String {
         .unwrap_or_else(|| panic!("{} has no {key}", secret.name_any()))
 }
 
+/// Every key of `nuvolaris-generated` with its value: the credentials the operator holds.
+async fn generated_credentials(ns: &TestNamespace) -> BTreeMap<String, String> {
+    let generated = ns
+        .api::<Secret>()
+        .get("nuvolaris-generated")
+        .await
+        .expect("nuvolaris-generated");
+    generated
+        .data
+        .clone()
+        .unwrap_or_default()
+        .keys()
+        .map(|k| (k.clone(), secret_text(&generated, k)))
+        .collect()
+}
+
 /// The Secret of `ns` whose name starts with `prefix` (a generated, hashed one).
 async fn hashed_secret(client: &Client, ns: &str, prefix: &str) -> Secret {
     Api::<Secret>::namespaced(client.clone(), ns)
@@ -916,7 +912,7 @@ async fn the_minimal_installation_is_taken_over_without_losing_data() {
     // This operator in the original's place.
     let (pods, pod_watch) = PodLog::start(&client, &ns.name);
     let started = Instant::now();
-    let stop = start_operator(&client, &ns.name);
+    let operator = start_operator(&client, &ns.name);
     let whisks = ns.api::<Whisk>();
     let minimal = vec!["preloader", "couchdb", "redis", "openwhisk", "endpoint"];
     let whisk = wait_for(
@@ -930,18 +926,7 @@ async fn the_minimal_installation_is_taken_over_without_losing_data() {
     assert_whisk_in_order(&whisk);
 
     // Every credential in use kept: adopted from the live objects, none generated.
-    let generated = ns
-        .api::<Secret>()
-        .get("nuvolaris-generated")
-        .await
-        .expect("nuvolaris-generated");
-    let held: BTreeMap<String, String> = generated
-        .data
-        .clone()
-        .unwrap_or_default()
-        .keys()
-        .map(|k| (k.clone(), secret_text(&generated, k)))
-        .collect();
+    let held = generated_credentials(&ns).await;
     let expected: BTreeMap<String, String> = [
         ("nuvolaris-password", "nuvpassw0rd"),
         ("couchdb-admin-password", "some_passw0rd"),
@@ -1171,7 +1156,7 @@ async fn the_minimal_installation_is_taken_over_without_losing_data() {
     );
 
     delete_whisk(&whisks).await;
-    let _ = stop.send(true);
+    operator.stop();
     pod_watch.abort();
     ns.cleanup().await;
 }
@@ -1218,7 +1203,7 @@ async fn the_whisk_installation_is_taken_over_with_every_component() {
 
     let (pods, pod_watch) = PodLog::start(&client, &ns.name);
     let started = Instant::now();
-    let stop = start_operator(&client, &ns.name);
+    let operator = start_operator(&client, &ns.name);
     let whisks = ns.api::<Whisk>();
     let whisk = wait_for(
         &whisks,
@@ -1233,18 +1218,7 @@ async fn the_whisk_installation_is_taken_over_with_every_component() {
 
     // Every credential in use kept: the ones the CR leaves out adopted from the live objects
     // and annotations; generated only what the original did not have.
-    let generated = ns
-        .api::<Secret>()
-        .get("nuvolaris-generated")
-        .await
-        .expect("nuvolaris-generated");
-    let held: BTreeMap<String, String> = generated
-        .data
-        .clone()
-        .unwrap_or_default()
-        .keys()
-        .map(|k| (k.clone(), secret_text(&generated, k)))
-        .collect();
+    let held = generated_credentials(&ns).await;
     let adopted: BTreeMap<&str, &str> = BTreeMap::from([
         ("registry-password", "4pwdregistry"),
         ("minio-root-password", "minioadmin"),
@@ -1377,7 +1351,7 @@ async fn the_whisk_installation_is_taken_over_with_every_component() {
     print_figures("whisk installation", elapsed, &pods, &fates);
 
     delete_whisk(&whisks).await;
-    let _ = stop.send(true);
+    operator.stop();
     pod_watch.abort();
     ns.cleanup().await;
 }

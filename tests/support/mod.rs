@@ -12,6 +12,7 @@
 
 pub mod milvus_standin;
 pub mod openwhisk_standin;
+pub mod operator;
 pub mod requests;
 pub mod servers;
 

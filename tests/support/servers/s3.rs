@@ -96,6 +96,18 @@ pub fn request(
     )
 }
 
+/// PUTs `body` at `path` as `creds` and asserts the store accepted it.
+pub fn assert_put(addr: SocketAddr, creds: &S3Credentials, path: &str, body: &[u8]) {
+    let put = request(addr, creds, "PUT", path, &[], body).expect("PUT");
+    assert_eq!(put.status, 200, "{}", put.text());
+}
+
+/// GETs `path` as `creds` and asserts it is there with `expected` as its content.
+pub fn assert_get(addr: SocketAddr, creds: &S3Credentials, path: &str, expected: &str) {
+    let got = request(addr, creds, "GET", path, &[], b"").expect("GET");
+    assert_eq!((got.status, got.text().as_str()), (200, expected));
+}
+
 /// ListBuckets: the bucket names in the response, or the error response.
 pub fn list_buckets(addr: SocketAddr, creds: &S3Credentials) -> Result<Vec<String>, String> {
     let response = request(addr, creds, "GET", "/", &[], b"")
