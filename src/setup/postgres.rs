@@ -23,7 +23,7 @@ use tokio_postgres::{Client, NoTls};
 
 use super::{
     Backoff, Env, EnvVar, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupSettings,
-    SetupStep, optional, required,
+    SetupStep, comma_list, optional, required,
 };
 
 /// The environment of `setup postgres` (see [`PostgresSetupConfig`]).
@@ -139,12 +139,7 @@ impl SetupSettings for PostgresSetupConfig {
         let env = Env(|k: &str| vars.get(k).cloned());
         let extensions = match vars.get("POSTGRES_EXTENSIONS") {
             // set but empty: no extension
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            Some(list) => comma_list(list),
             None => vec!["vector".to_owned()],
         };
         Ok(PostgresSetupConfig {

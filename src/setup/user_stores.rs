@@ -19,7 +19,7 @@ use super::seaweedfs::{
     ANONYMOUS, Filer, IDENTITIES, USER_ACTIONS, ensure_identity, ensure_quota, read_identity,
     remove_identity_actions,
 };
-use super::{Env, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupStep};
+use super::{Env, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupStep, comma_list};
 use hyper::StatusCode;
 use serde_json::json;
 
@@ -34,6 +34,13 @@ pub struct UserBuckets {
     pub route: Option<String>,
     /// Hard quota of each bucket in MB; `None` is no quota (`auto`).
     pub quota_mb: Option<u64>,
+}
+
+impl UserBuckets {
+    /// The buckets that are on: data, then web.
+    fn buckets(&self) -> impl Iterator<Item = &String> {
+        self.data.iter().chain(self.route.iter())
+    }
 }
 
 /// How the setup administers the installation's object store.
@@ -276,10 +283,11 @@ pub(super) fn read_env<F: Fn(&str) -> Option<String>>(
             return Ok::<_, SetupError>(None);
         }
         let server = PgServer {
-            address: address(env, addr, "")?,
-            superuser: "postgres".to_owned(),
-            password: env.secret("POSTGRES_SUPERUSER_PASSWORD")?,
             timeout,
+            ..PgServer::new(
+                address(env, addr, "")?,
+                env.secret("POSTGRES_SUPERUSER_PASSWORD")?,
+            )
         };
         let user = match env.opt(password) {
             None => None,
@@ -303,13 +311,7 @@ pub(super) fn read_env<F: Fn(&str) -> Option<String>>(
     if let Some(pg) = postgres.as_mut() {
         pg.extensions = env
             .opt("USER_POSTGRES_EXTENSIONS")
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|e| !e.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|list| comma_list(&list))
             .unwrap_or_default();
     }
     let mut mongodb = pg(
@@ -395,7 +397,7 @@ async fn apply_minio(
     };
     let quota = user.quota_mb.map(|mb| mb * 1024 * 1024);
     let mut buckets: Vec<&str> = Vec::new();
-    for bucket in user.data.iter().chain(user.route.iter()) {
+    for bucket in user.buckets() {
         let outcome = root.ensure_bucket(bucket).await?;
         report.record(format!("bucket {bucket}"), outcome);
         let outcome = if admin.bucket_quota(bucket).await? == quota {
@@ -481,7 +483,7 @@ async fn delete_minio(
 ) -> Result<(), SetupError> {
     let (root, admin) = minio_admin(store, cfg).await?;
     if let Some(user) = &store.user {
-        for bucket in user.data.iter().chain(user.route.iter()) {
+        for bucket in user.buckets() {
             let removed = root.delete_bucket(bucket, true).await?;
             report.record(format!("bucket {bucket}"), deleted(removed));
         }
@@ -740,7 +742,7 @@ async fn apply_seaweedfs(
         report.record(step, deleted(removed));
         return Ok(());
     };
-    let buckets: Vec<&String> = user.data.iter().chain(user.route.iter()).collect();
+    let buckets: Vec<&String> = user.buckets().collect();
     let actions: Vec<String> = USER_ACTIONS
         .iter()
         .flat_map(|a| buckets.iter().map(move |b| format!("{a}:{b}")))
@@ -823,7 +825,7 @@ async fn delete_seaweedfs(
     let filer = seaweedfs_filer(filer_url, cfg).await?;
     let login = &cfg.login;
     if let Some(user) = &store.user {
-        for bucket in user.data.iter().chain(user.route.iter()) {
+        for bucket in user.buckets() {
             let step = format!("bucket {bucket}");
             let removed = filer.delete(&format!("/buckets/{bucket}"), &step).await?;
             report.record(step, deleted(removed));
