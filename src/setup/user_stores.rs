@@ -11,6 +11,7 @@
 //! like the original's `mc rb --force` and `DROP DATABASE`.
 
 use super::milvus::{MilvusAdmin, ROLE_PRIVILEGES};
+use super::minio;
 use super::minio_admin::MinioAdmin;
 use super::object_store::{INDEX_KEY, Probe, index_page, is_key_refused, is_transport, wait_for};
 use super::postgres::{PgServer, address, name};
@@ -232,10 +233,7 @@ pub(super) fn read_env<F: Fn(&str) -> Option<String>>(
         let Some(url) = env.opt(name) else {
             return Ok(None);
         };
-        S3Client::anonymous(&url, timeout).map_err(|e| SetupError::InvalidEnv {
-            name,
-            reason: e.to_string(),
-        })?;
+        S3Client::check_endpoint(name, &url)?;
         Ok(Some(url))
     };
     let admin_and_url = match checked("MINIO_URL")? {
@@ -426,20 +424,7 @@ async fn apply_minio(
     }
 
     let account = S3Credentials::new(login.clone(), user.secret_key.clone());
-    let outcome = match admin.user_info(login).await? {
-        None => Outcome::Created,
-        Some(info) if !info.enabled => Outcome::Updated,
-        Some(_) => match root.with_credentials(account.clone()).list_buckets().await {
-            // AccessDenied: authenticated, not allowed: the key is the current one
-            Ok(_) => Outcome::Unchanged,
-            Err(SetupError::S3 { code, .. }) if code == "AccessDenied" => Outcome::Unchanged,
-            Err(e) if is_key_refused(&e) => Outcome::Updated,
-            Err(e) => return Err(e),
-        },
-    };
-    if outcome != Outcome::Unchanged {
-        admin.set_user(login, &user.secret_key, true).await?;
-    }
+    let outcome = minio::ensure_user(&admin, &root, &account).await?;
     report.record(format!("minio user {login}"), outcome);
 
     // An account without buckets gets a policy on none (the policy API refuses an empty
@@ -449,29 +434,7 @@ async fn apply_minio(
     } else {
         buckets.clone()
     };
-    let wanted = policy::read_write(&resources);
-    let outcome = match admin.canned_policy(&policy_name).await? {
-        None => Outcome::Created,
-        Some(current) if policy::normalized(&current) == policy::normalized(&wanted) => {
-            Outcome::Unchanged
-        }
-        Some(_) => Outcome::Updated,
-    };
-    if outcome != Outcome::Unchanged {
-        admin.add_canned_policy(&policy_name, &wanted).await?;
-    }
-    report.record(format!("policy {policy_name}"), outcome);
-    let attached = admin
-        .user_info(login)
-        .await?
-        .is_some_and(|info| info.policies.contains(&policy_name));
-    let outcome = if attached {
-        Outcome::Unchanged
-    } else {
-        admin.attach_policies(login, &[&policy_name]).await?;
-        Outcome::Created
-    };
-    report.record(format!("policy {policy_name} of user {login}"), outcome);
+    minio::ensure_policy(&admin, report, login, &policy_name, &resources).await?;
     Ok(())
 }
 
