@@ -47,6 +47,7 @@ use serde_json::{Value, json};
 
 use super::{PeriodicTask, TaskSettings};
 use crate::crd::WhiskUser;
+use crate::setup::postgres as pg;
 use crate::setup::resp::{Connection, Reply};
 use crate::setup::{Env, EnvVar, Secret, SetupEnv, SetupError, optional, required};
 
@@ -558,33 +559,18 @@ async fn pg_connect(
     database: &str,
     timeout: Duration,
 ) -> Result<tokio_postgres::Client, String> {
-    let mut config = tokio_postgres::Config::new();
-    config
-        .host(&target.host)
-        .port(target.port)
-        .user(&target.user)
-        .password(password.expose())
-        .dbname(database)
-        .application_name("nuvolaris-quota")
-        .connect_timeout(timeout);
-    let (client, connection) = tokio::time::timeout(timeout, config.connect(tokio_postgres::NoTls))
+    let config = pg::connection_config(
+        &target.host,
+        target.port,
+        &target.user,
+        password,
+        database,
+        "nuvolaris-quota",
+        timeout,
+    );
+    pg::connect(&config, timeout)
         .await
-        .map_err(|_| format!("no connection within {timeout:?}"))?
-        .map_err(|e| pg_error(&e))?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!(error = %e, "postgres connection closed");
-        }
-    });
-    Ok(client)
-}
-
-/// The server's message (the error's `Display` alone is often just "db error").
-fn pg_error(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => e.to_string(),
-    }
+        .map_err(|e| e.to_string())
 }
 
 async fn check_postgres(
@@ -665,7 +651,7 @@ async fn pg_sizes(
     Ok(client
         .query(query, &[])
         .await
-        .map_err(|e| pg_error(&e))?
+        .map_err(|e| pg::server_message(&e))?
         .iter()
         .map(|row| {
             let bytes = u64::try_from(row.get::<_, i64>(1)).unwrap_or(0);
@@ -703,11 +689,6 @@ async fn pg_enforce(
     }
 }
 
-/// A PostgreSQL identifier, quoted.
-fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// Makes `quota.role` read-only on `quota.target` (or gives write access back), in one
 /// transaction: on the whole database as the original's statements did (Postgres), on its
 /// schema only (FerretDB).
@@ -726,14 +707,17 @@ async fn pg_set_read_only(
     let role_exists = client
         .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&quota.role])
         .await
-        .map_err(|e| pg_error(&e))?
+        .map_err(|e| pg::server_message(&e))?
         .is_some();
     if !role_exists {
         return Err(format!("role {} does not exist", quota.role));
     }
     if quota.service == Service::Ferretdb {
         let sql = schema_access_sql(&quota.target, &quota.role, read_only);
-        return client.batch_execute(&sql).await.map_err(|e| pg_error(&e));
+        return client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| pg::server_message(&e));
     }
     let schemas: Vec<String> = client
         .query(
@@ -741,18 +725,18 @@ async fn pg_set_read_only(
             &[],
         )
         .await
-        .map_err(|e| pg_error(&e))?
+        .map_err(|e| pg::server_message(&e))?
         .iter()
         .map(|row| row.get(0))
         .collect();
-    let (db, role) = (ident(&quota.target), ident(&quota.role));
+    let (db, role) = (pg::quote_ident(&quota.target), pg::quote_ident(&quota.role));
     let mut sql = String::from("BEGIN;\n");
     if read_only {
         sql.push_str(&format!(
             "REVOKE ALL PRIVILEGES ON DATABASE {db} FROM {role};\n"
         ));
         for schema in &schemas {
-            let s = ident(schema);
+            let s = pg::quote_ident(schema);
             sql.push_str(&format!(
                 "REVOKE ALL ON ALL TABLES IN SCHEMA {s} FROM {role};\n\
                  REVOKE ALL ON ALL SEQUENCES IN SCHEMA {s} FROM {role};\n\
@@ -771,7 +755,7 @@ async fn pg_set_read_only(
             "GRANT ALL PRIVILEGES ON DATABASE {db} TO {role};\n"
         ));
         for schema in &schemas {
-            let s = ident(schema);
+            let s = pg::quote_ident(schema);
             sql.push_str(&format!(
                 "GRANT ALL ON ALL TABLES IN SCHEMA {s} TO {role};\n\
                  GRANT ALL ON ALL SEQUENCES IN SCHEMA {s} TO {role};\n\
@@ -782,14 +766,17 @@ async fn pg_set_read_only(
         }
     }
     sql.push_str("COMMIT;\n");
-    client.batch_execute(&sql).await.map_err(|e| pg_error(&e))
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| pg::server_message(&e))
 }
 
 /// FerretDB: read-only is no `CREATE` on the schema (no new collection, no change to FerretDB's
 /// metadata table) and nothing but `SELECT` on its tables and sequences; the schema and its
 /// tables are the role's own, so write access back is `CREATE` and `ALL` on them.
 fn schema_access_sql(schema: &str, role: &str, read_only: bool) -> String {
-    let (s, role) = (ident(schema), ident(role));
+    let (s, role) = (pg::quote_ident(schema), pg::quote_ident(role));
     if read_only {
         format!(
             "BEGIN;\n\
@@ -1058,6 +1045,6 @@ mod tests {
 
     #[test]
     fn identifiers_are_quoted() {
-        assert_eq!(ident("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(pg::quote_ident("we\"ird"), "\"we\"\"ird\"");
     }
 }

@@ -136,10 +136,7 @@ impl SetupSettings for MinioSetupConfig {
         let env = Env(|k: &str| vars.get(k).cloned());
         let url = env.or("MINIO_URL", DEFAULT_URL);
         // the same checks as the client's, with the variable's name
-        S3Client::anonymous(&url, DEFAULT_TIMEOUT).map_err(|e| SetupError::InvalidEnv {
-            name: "MINIO_URL",
-            reason: e.to_string(),
-        })?;
+        S3Client::check_endpoint("MINIO_URL", &url)?;
         let user = env.or("MINIO_USER", DEFAULT_USER);
         let accounts = ACCOUNTS.read(&env, &user)?;
         Ok(MinioSetupConfig {
@@ -246,7 +243,7 @@ async fn wait_ready(admin: &MinioAdmin, cfg: &MinioSetupConfig) -> Result<(), Se
 
 /// The canned policy `name` gives every S3 action on `buckets` and their objects, and is
 /// attached to `user`.
-async fn ensure_policy(
+pub(super) async fn ensure_policy(
     admin: &MinioAdmin,
     report: &mut SetupReport,
     user: &str,
@@ -281,7 +278,7 @@ async fn ensure_policy(
 }
 
 /// The user exists, is enabled and signs with `user.secret_key`.
-async fn ensure_user(
+pub(super) async fn ensure_user(
     admin: &MinioAdmin,
     root: &S3Client,
     user: &S3Credentials,

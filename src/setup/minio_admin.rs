@@ -36,13 +36,7 @@ impl From<RawUserInfo> for UserInfo {
     fn from(raw: RawUserInfo) -> UserInfo {
         UserInfo {
             enabled: raw.status == "enabled",
-            policies: raw
-                .policy_name
-                .split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            policies: super::comma_list(&raw.policy_name),
         }
     }
 }

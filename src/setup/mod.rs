@@ -418,6 +418,15 @@ pub struct SetupReport {
     pub elapsed: Duration,
 }
 
+/// The non-empty, trimmed items of a comma-separated list.
+pub(crate) fn comma_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 impl SetupReport {
     fn record(&mut self, name: impl Into<String>, outcome: Outcome) {
         let name = name.into();

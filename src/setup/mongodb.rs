@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::postgres::{PgServer, address, name};
+use super::postgres::{DEFAULT_TIMEOUT, DEFAULT_WAIT, PgServer, name};
 use super::{
     Env, EnvVar, Secret, SetupEnv, SetupError, SetupReport, SetupSettings, SetupStep, optional,
     required,
@@ -26,9 +26,6 @@ pub const MONGODB_ENV: &[EnvVar] = &[
     optional("POSTGRES_WAIT_SECONDS", "300"),
     optional("POSTGRES_TIMEOUT_SECONDS", "10"),
 ];
-
-const DEFAULT_WAIT: Duration = Duration::from_secs(300);
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Configuration of `setup mongodb`.
 ///
@@ -60,12 +57,7 @@ impl MongodbSetupConfig {
         password: Secret,
     ) -> MongodbSetupConfig {
         MongodbSetupConfig {
-            server: PgServer {
-                address,
-                superuser: "postgres".to_owned(),
-                password: superuser_password,
-                timeout: DEFAULT_TIMEOUT,
-            },
+            server: PgServer::new(address, superuser_password),
             database: database.to_owned(),
             user: user.to_owned(),
             password,
@@ -105,12 +97,7 @@ impl SetupSettings for MongodbSetupConfig {
         let vars: BTreeMap<String, String> = vars.into_iter().collect();
         let env = Env(|k: &str| vars.get(k).cloned());
         Ok(MongodbSetupConfig {
-            server: PgServer {
-                address: address(&env, "POSTGRES_ADDR", "nuvolaris-postgres:5432")?,
-                superuser: name(&env, "POSTGRES_SUPERUSER", "postgres")?,
-                password: env.secret("POSTGRES_SUPERUSER_PASSWORD")?,
-                timeout: env.seconds("POSTGRES_TIMEOUT_SECONDS", DEFAULT_TIMEOUT.as_secs())?,
-            },
+            server: PgServer::from_env(&env)?,
             database: name(&env, "FERRETDB_DATABASE", "ferretdb")?,
             user: name(&env, "FERRETDB_USER", "ferretdb")?,
             password: env.secret("FERRETDB_PASSWORD")?,

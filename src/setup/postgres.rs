@@ -23,7 +23,7 @@ use tokio_postgres::{Client, NoTls};
 
 use super::{
     Backoff, Env, EnvVar, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupSettings,
-    SetupStep, optional, required,
+    SetupStep, comma_list, optional, required,
 };
 
 /// The environment of `setup postgres` (see [`PostgresSetupConfig`]).
@@ -39,8 +39,10 @@ pub const POSTGRES_ENV: &[EnvVar] = &[
     optional("POSTGRES_TIMEOUT_SECONDS", "10"),
 ];
 
-const DEFAULT_WAIT: Duration = Duration::from_secs(300);
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the setup steps on the installation's PostgreSQL wait for it by default.
+pub(super) const DEFAULT_WAIT: Duration = Duration::from_secs(300);
+/// Default timeout of one connection attempt or statement.
+pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A PostgreSQL server and the superuser the setup connects as.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,12 +91,7 @@ impl PostgresSetupConfig {
         password: Secret,
     ) -> PostgresSetupConfig {
         PostgresSetupConfig {
-            server: PgServer {
-                address,
-                superuser: "postgres".to_owned(),
-                password: superuser_password,
-                timeout: DEFAULT_TIMEOUT,
-            },
+            server: PgServer::new(address, superuser_password),
             database: database.to_owned(),
             user: user.to_owned(),
             password,
@@ -142,21 +139,11 @@ impl SetupSettings for PostgresSetupConfig {
         let env = Env(|k: &str| vars.get(k).cloned());
         let extensions = match vars.get("POSTGRES_EXTENSIONS") {
             // set but empty: no extension
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            Some(list) => comma_list(list),
             None => vec!["vector".to_owned()],
         };
         Ok(PostgresSetupConfig {
-            server: PgServer {
-                address: address(&env, "POSTGRES_ADDR", "nuvolaris-postgres:5432")?,
-                superuser: name(&env, "POSTGRES_SUPERUSER", "postgres")?,
-                password: env.secret("POSTGRES_SUPERUSER_PASSWORD")?,
-                timeout: env.seconds("POSTGRES_TIMEOUT_SECONDS", DEFAULT_TIMEOUT.as_secs())?,
-            },
+            server: PgServer::from_env(&env)?,
             database: name(&env, "POSTGRES_DATABASE", "nuvolaris")?,
             user: name(&env, "POSTGRES_USER", "nuvolaris")?,
             password: env.secret("POSTGRES_USER_PASSWORD")?,
@@ -212,6 +199,72 @@ pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// Settings of one connection: `host`, `port`, as `user` with `password` to `database`;
+/// `timeout` bounds the TCP connect (see [`connect`] for the whole handshake).
+pub(crate) fn connection_config(
+    host: &str,
+    port: u16,
+    user: &str,
+    password: &Secret,
+    database: &str,
+    application: &str,
+    timeout: Duration,
+) -> tokio_postgres::Config {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(host)
+        .port(port)
+        .user(user)
+        .password(password.expose())
+        .dbname(database)
+        .application_name(application)
+        .connect_timeout(timeout);
+    config
+}
+
+/// Why [`connect`] failed.
+#[derive(Debug)]
+pub(crate) enum ConnectError {
+    /// The handshake did not finish within the timeout.
+    TimedOut(Duration),
+    Postgres(tokio_postgres::Error),
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectError::TimedOut(timeout) => write!(f, "no connection within {timeout:?}"),
+            ConnectError::Postgres(err) => f.write_str(&server_message(err)),
+        }
+    }
+}
+
+/// Connects (no TLS: in-cluster traffic), the whole handshake within `timeout`, and drives the
+/// connection in the background until the client is dropped.
+pub(crate) async fn connect(
+    config: &tokio_postgres::Config,
+    timeout: Duration,
+) -> Result<Client, ConnectError> {
+    let (client, connection) = tokio::time::timeout(timeout, config.connect(NoTls))
+        .await
+        .map_err(|_| ConnectError::TimedOut(timeout))?
+        .map_err(ConnectError::Postgres)?;
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            tracing::debug!(error = %err, "postgres connection closed");
+        }
+    });
+    Ok(client)
+}
+
+/// The server's message with its SQLSTATE (the error's `Display` alone is often just "db error").
+pub(crate) fn server_message(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => err.to_string(),
+    }
+}
+
 fn pg_err(step: &str, err: impl std::fmt::Display) -> SetupError {
     SetupError::Postgres {
         step: step.to_owned(),
@@ -226,22 +279,44 @@ enum Attempt {
 }
 
 impl PgServer {
+    /// The server at `address` as `postgres`, with the default timeout.
+    pub fn new(address: String, superuser_password: Secret) -> PgServer {
+        PgServer {
+            address,
+            superuser: "postgres".to_owned(),
+            password: superuser_password,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// The server from `POSTGRES_ADDR`, `POSTGRES_SUPERUSER`, `POSTGRES_SUPERUSER_PASSWORD` and
+    /// `POSTGRES_TIMEOUT_SECONDS` (the variables `setup postgres` and `setup mongodb` share).
+    pub(super) fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+    ) -> Result<PgServer, SetupError> {
+        Ok(PgServer {
+            address: address(env, "POSTGRES_ADDR", "nuvolaris-postgres:5432")?,
+            superuser: name(env, "POSTGRES_SUPERUSER", "postgres")?,
+            password: env.secret("POSTGRES_SUPERUSER_PASSWORD")?,
+            timeout: env.seconds("POSTGRES_TIMEOUT_SECONDS", DEFAULT_TIMEOUT.as_secs())?,
+        })
+    }
+
     fn config(&self, user: &str, password: &Secret, database: &str) -> tokio_postgres::Config {
         let (host, port) = self
             .address
             .rsplit_once(':')
             .map(|(h, p)| (h.to_owned(), p.parse().unwrap_or(5432)))
             .unwrap_or((self.address.clone(), 5432));
-        let mut config = tokio_postgres::Config::new();
-        config
-            .host(host.trim_start_matches('[').trim_end_matches(']'))
-            .port(port)
-            .user(user)
-            .password(password.expose())
-            .dbname(database)
-            .application_name("nuvolaris-operator-setup")
-            .connect_timeout(self.timeout);
-        config
+        connection_config(
+            host.trim_start_matches('[').trim_end_matches(']'),
+            port,
+            user,
+            password,
+            database,
+            "nuvolaris-operator-setup",
+            self.timeout,
+        )
     }
 
     async fn try_connect(
@@ -249,14 +324,8 @@ impl PgServer {
         user: &str,
         password: &Secret,
         database: &str,
-    ) -> Result<Client, tokio_postgres::Error> {
-        let (client, connection) = self.config(user, password, database).connect(NoTls).await?;
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, "postgres connection closed");
-            }
-        });
-        Ok(client)
+    ) -> Result<Client, ConnectError> {
+        connect(&self.config(user, password, database), self.timeout).await
     }
 
     /// Connects as the superuser to `database`, waiting up to `wait` while the server starts
@@ -304,13 +373,20 @@ impl PgServer {
     ) -> Result<bool, SetupError> {
         match self.try_connect(user, password, database).await {
             Ok(_) => Ok(true),
-            Err(err) if err.code() == Some(&SqlState::INVALID_PASSWORD) => Ok(false),
+            Err(ConnectError::Postgres(err)) if err.code() == Some(&SqlState::INVALID_PASSWORD) => {
+                Ok(false)
+            }
+            Err(ConnectError::Postgres(err)) => Err(pg_err(&format!("log in as {user}"), err)),
             Err(err) => Err(pg_err(&format!("log in as {user}"), err)),
         }
     }
 }
 
-fn classify(err: &tokio_postgres::Error, user: &str, address: &str) -> Attempt {
+fn classify(err: &ConnectError, user: &str, address: &str) -> Attempt {
+    let err = match err {
+        ConnectError::TimedOut(_) => return Attempt::Retry(err.to_string()),
+        ConnectError::Postgres(err) => err,
+    };
     match err.code() {
         Some(code) if *code == SqlState::INVALID_PASSWORD => Attempt::Fatal(pg_err(
             &format!("log in as {user}"),

@@ -151,6 +151,17 @@ impl S3Client {
         Ok(client)
     }
 
+    /// Checks the endpoint in the variable `name` as [`S3Client::anonymous`] does, the error
+    /// naming the variable.
+    pub(super) fn check_endpoint(name: &'static str, endpoint: &str) -> Result<(), SetupError> {
+        S3Client::anonymous(endpoint, Duration::from_secs(1))
+            .map(|_| ())
+            .map_err(|e| SetupError::InvalidEnv {
+                name,
+                reason: e.to_string(),
+            })
+    }
+
     /// A client sending unsigned (anonymous) requests.
     pub fn anonymous(endpoint: &str, timeout: Duration) -> Result<S3Client, SetupError> {
         let endpoint = endpoint.trim_end_matches('/');

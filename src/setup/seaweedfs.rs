@@ -175,10 +175,7 @@ impl SetupSettings for SeaweedfsSetupConfig {
             ("SEAWEEDFS_S3_URL", &s3_url),
             ("SEAWEEDFS_FILER_URL", &filer_url),
         ] {
-            S3Client::anonymous(url, DEFAULT_TIMEOUT).map_err(|e| SetupError::InvalidEnv {
-                name,
-                reason: e.to_string(),
-            })?;
+            S3Client::check_endpoint(name, url)?;
         }
         let user = env.or("SEAWEEDFS_USER", DEFAULT_USER);
         if !user

@@ -11,6 +11,7 @@
 //! like the original's `mc rb --force` and `DROP DATABASE`.
 
 use super::milvus::{MilvusAdmin, ROLE_PRIVILEGES};
+use super::minio;
 use super::minio_admin::MinioAdmin;
 use super::object_store::{INDEX_KEY, Probe, index_page, is_key_refused, is_transport, wait_for};
 use super::postgres::{PgServer, address, name};
@@ -19,7 +20,7 @@ use super::seaweedfs::{
     ANONYMOUS, Filer, IDENTITIES, USER_ACTIONS, ensure_identity, ensure_quota, read_identity,
     remove_identity_actions,
 };
-use super::{Env, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupStep};
+use super::{Env, Outcome, Secret, SetupEnv, SetupError, SetupReport, SetupStep, comma_list};
 use hyper::StatusCode;
 use serde_json::json;
 
@@ -34,6 +35,13 @@ pub struct UserBuckets {
     pub route: Option<String>,
     /// Hard quota of each bucket in MB; `None` is no quota (`auto`).
     pub quota_mb: Option<u64>,
+}
+
+impl UserBuckets {
+    /// The buckets that are on: data, then web.
+    fn buckets(&self) -> impl Iterator<Item = &String> {
+        self.data.iter().chain(self.route.iter())
+    }
 }
 
 /// How the setup administers the installation's object store.
@@ -225,10 +233,7 @@ pub(super) fn read_env<F: Fn(&str) -> Option<String>>(
         let Some(url) = env.opt(name) else {
             return Ok(None);
         };
-        S3Client::anonymous(&url, timeout).map_err(|e| SetupError::InvalidEnv {
-            name,
-            reason: e.to_string(),
-        })?;
+        S3Client::check_endpoint(name, &url)?;
         Ok(Some(url))
     };
     let admin_and_url = match checked("MINIO_URL")? {
@@ -276,10 +281,11 @@ pub(super) fn read_env<F: Fn(&str) -> Option<String>>(
             return Ok::<_, SetupError>(None);
         }
         let server = PgServer {
-            address: address(env, addr, "")?,
-            superuser: "postgres".to_owned(),
-            password: env.secret("POSTGRES_SUPERUSER_PASSWORD")?,
             timeout,
+            ..PgServer::new(
+                address(env, addr, "")?,
+                env.secret("POSTGRES_SUPERUSER_PASSWORD")?,
+            )
         };
         let user = match env.opt(password) {
             None => None,
@@ -303,13 +309,7 @@ pub(super) fn read_env<F: Fn(&str) -> Option<String>>(
     if let Some(pg) = postgres.as_mut() {
         pg.extensions = env
             .opt("USER_POSTGRES_EXTENSIONS")
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|e| !e.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|list| comma_list(&list))
             .unwrap_or_default();
     }
     let mut mongodb = pg(
@@ -395,7 +395,7 @@ async fn apply_minio(
     };
     let quota = user.quota_mb.map(|mb| mb * 1024 * 1024);
     let mut buckets: Vec<&str> = Vec::new();
-    for bucket in user.data.iter().chain(user.route.iter()) {
+    for bucket in user.buckets() {
         let outcome = root.ensure_bucket(bucket).await?;
         report.record(format!("bucket {bucket}"), outcome);
         let outcome = if admin.bucket_quota(bucket).await? == quota {
@@ -424,20 +424,7 @@ async fn apply_minio(
     }
 
     let account = S3Credentials::new(login.clone(), user.secret_key.clone());
-    let outcome = match admin.user_info(login).await? {
-        None => Outcome::Created,
-        Some(info) if !info.enabled => Outcome::Updated,
-        Some(_) => match root.with_credentials(account.clone()).list_buckets().await {
-            // AccessDenied: authenticated, not allowed: the key is the current one
-            Ok(_) => Outcome::Unchanged,
-            Err(SetupError::S3 { code, .. }) if code == "AccessDenied" => Outcome::Unchanged,
-            Err(e) if is_key_refused(&e) => Outcome::Updated,
-            Err(e) => return Err(e),
-        },
-    };
-    if outcome != Outcome::Unchanged {
-        admin.set_user(login, &user.secret_key, true).await?;
-    }
+    let outcome = minio::ensure_user(&admin, &root, &account).await?;
     report.record(format!("minio user {login}"), outcome);
 
     // An account without buckets gets a policy on none (the policy API refuses an empty
@@ -447,29 +434,7 @@ async fn apply_minio(
     } else {
         buckets.clone()
     };
-    let wanted = policy::read_write(&resources);
-    let outcome = match admin.canned_policy(&policy_name).await? {
-        None => Outcome::Created,
-        Some(current) if policy::normalized(&current) == policy::normalized(&wanted) => {
-            Outcome::Unchanged
-        }
-        Some(_) => Outcome::Updated,
-    };
-    if outcome != Outcome::Unchanged {
-        admin.add_canned_policy(&policy_name, &wanted).await?;
-    }
-    report.record(format!("policy {policy_name}"), outcome);
-    let attached = admin
-        .user_info(login)
-        .await?
-        .is_some_and(|info| info.policies.contains(&policy_name));
-    let outcome = if attached {
-        Outcome::Unchanged
-    } else {
-        admin.attach_policies(login, &[&policy_name]).await?;
-        Outcome::Created
-    };
-    report.record(format!("policy {policy_name} of user {login}"), outcome);
+    minio::ensure_policy(&admin, report, login, &policy_name, &resources).await?;
     Ok(())
 }
 
@@ -481,7 +446,7 @@ async fn delete_minio(
 ) -> Result<(), SetupError> {
     let (root, admin) = minio_admin(store, cfg).await?;
     if let Some(user) = &store.user {
-        for bucket in user.data.iter().chain(user.route.iter()) {
+        for bucket in user.buckets() {
             let removed = root.delete_bucket(bucket, true).await?;
             report.record(format!("bucket {bucket}"), deleted(removed));
         }
@@ -740,7 +705,7 @@ async fn apply_seaweedfs(
         report.record(step, deleted(removed));
         return Ok(());
     };
-    let buckets: Vec<&String> = user.data.iter().chain(user.route.iter()).collect();
+    let buckets: Vec<&String> = user.buckets().collect();
     let actions: Vec<String> = USER_ACTIONS
         .iter()
         .flat_map(|a| buckets.iter().map(move |b| format!("{a}:{b}")))
@@ -823,7 +788,7 @@ async fn delete_seaweedfs(
     let filer = seaweedfs_filer(filer_url, cfg).await?;
     let login = &cfg.login;
     if let Some(user) = &store.user {
-        for bucket in user.data.iter().chain(user.route.iter()) {
+        for bucket in user.buckets() {
             let step = format!("bucket {bucket}");
             let removed = filer.delete(&format!("/buckets/{bucket}"), &step).await?;
             report.record(step, deleted(removed));
